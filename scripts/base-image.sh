@@ -46,6 +46,10 @@ for u in getty@tty1.service console-getty.service systemd-logind.service \
   ln -sfn /dev/null "$rootfs/etc/systemd/system/$u"
 done
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+# No package lists in the image: make them look stale, so that apt's
+# cache_valid_time in a role updates them on the first run.
+rm -f "$rootfs"/var/lib/apt/periodic/update-success-stamp
+touch -d '2000-01-01 00:00:00' "$rootfs"/var/lib/apt/lists
 
 tar -C "$rootfs" -c . | docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \
