@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright: tiersplit developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One-pass ownership and mode repair of a data directory tree.
+
+The walk works on directory file descriptors (openat with O_NOFOLLOW, fstatat without following
+links), so it never leaves the tree through a symbolic link, not even when a link is swapped in
+while it runs. It stats every entry once and makes a system call only where something differs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import pwd
+import stat
+
+# Never repair these (nor any parent of them); the resolved path is compared.
+DANGEROUS = frozenset([
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt",
+    "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local", "/var",
+    "/var/lib", "/var/log", "/var/tmp", "/var/cache", "/var/spool", "/var/www", "/var/run",
+])
+
+OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class UnsafeRoot(Exception):
+    pass
+
+
+def parse_mode(value, name):
+    """0750, '0750', '750' -> 0o750 (as the file module reads modes)."""
+    if isinstance(value, int):
+        mode = value
+    else:
+        text = str(value).strip()
+        if not text or any(c not in "01234567" for c in text.lstrip("0o") or "0"):
+            raise ValueError("%s must be an octal mode such as 0750, got %r" % (name, value))
+        mode = int(text.replace("o", ""), 8)
+    if not 0 <= mode <= 0o7777:
+        raise ValueError("%s out of range: %r" % (name, value))
+    return mode
+
+
+def home_directories(exclude_user=None):
+    homes = set()
+    for entry in pwd.getpwall():
+        if exclude_user is not None and entry.pw_name == exclude_user:
+            continue
+        home = entry.pw_dir
+        if home and home not in ("/nonexistent", "/dev/null") and os.path.isdir(home):
+            homes.add(os.path.realpath(home))
+    return homes
+
+
+def check_root(path, homes=()):
+    """The resolved root to repair, or UnsafeRoot with a clear reason."""
+    if path is None or not str(path).strip():
+        raise UnsafeRoot("path is empty: refusing to repair permissions of an unnamed directory")
+    real = os.path.realpath(os.path.abspath(os.path.expanduser(str(path))))
+    shown = path if real == path else "%s (resolves to %s)" % (path, real)
+    for bad in DANGEROUS:
+        if real == bad or bad.startswith(real.rstrip("/") + "/"):
+            raise UnsafeRoot("refusing to repair %s: it is, or contains, the system directory %s" % (shown, bad))
+    for home in homes:
+        if real == home or home.startswith(real.rstrip("/") + "/"):
+            raise UnsafeRoot("refusing to repair %s: it is, or contains, the home directory %s" % (shown, home))
+    if not os.path.isdir(real):
+        raise UnsafeRoot("%s is not a directory" % shown)
+    return real
+
+
+class Result(object):
+    def __init__(self, sample_size):
+        self.sample_size = sample_size
+        self.counts = dict(owner=0, dir_mode=0, file_mode=0, setype=0)
+        self.scanned = dict(directories=0, files=0, symlinks=0, other=0)
+        self.changed_paths = 0
+        self.samples = []  # (relpath, before, after) for the first changed paths
+
+    def as_dict(self):
+        return dict(counts=dict(self.counts), scanned=dict(self.scanned), changed_paths=self.changed_paths)
+
+
+def repair(root, uid, gid, dir_mode, file_mode, check_mode=False, selinux=None, sample_size=10):
+    """Walk `root` (already checked) and repair it. Returns a Result.
+
+    selinux: None, or an object with get(path) -> context and set(path, context) and an attribute
+    `setype`; only the type field of the context is compared and replaced.
+    """
+    res = Result(sample_size)
+    fd = os.open(root, OPEN_DIR)
+    try:
+        st = os.fstat(fd)
+        res.scanned["directories"] += 1
+        _fix(res, fd, None, "", st, uid, gid, dir_mode, True, check_mode, selinux, root)
+        _walk(res, fd, "", uid, gid, dir_mode, file_mode, check_mode, selinux, root)
+    finally:
+        os.close(fd)
+    return res
+
+
+def _walk(res, dfd, rel, uid, gid, dir_mode, file_mode, check_mode, selinux, root):
+    with os.scandir(dfd) as it:
+        entries = list(it)
+    subdirs = []
+    for entry in entries:
+        name = entry.name
+        st = entry.stat(follow_symlinks=False)
+        m = st.st_mode
+        if stat.S_ISDIR(m):
+            res.scanned["directories"] += 1
+            subdirs.append((name, st))
+            continue
+        if stat.S_ISLNK(m):
+            res.scanned["symlinks"] += 1
+            if st.st_uid != uid or st.st_gid != gid:
+                _fix(res, dfd, name, rel, st, uid, gid, None, False, check_mode, None, root)
+            continue
+        if stat.S_ISREG(m):
+            res.scanned["files"] += 1
+            want = file_mode
+        else:
+            # sockets, fifos: owner only (a socket needs its own mode to stay usable)
+            res.scanned["other"] += 1
+            want = None
+        if st.st_uid != uid or st.st_gid != gid or (want is not None and stat.S_IMODE(m) != want) or selinux:
+            _fix(res, dfd, name, rel, st, uid, gid, want, False, check_mode, selinux, root)
+    for name, st in subdirs:
+        try:
+            sfd = os.open(name, OPEN_DIR, dir_fd=dfd)
+        except OSError:
+            # replaced by a symlink (or removed) since the listing: never follow it
+            continue
+        try:
+            st2 = os.fstat(sfd)
+            if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
+                continue
+            sub = rel + "/" + name if rel else name
+            _fix(res, sfd, None, sub, st2, uid, gid, dir_mode, True, check_mode, selinux, root)
+            _walk(res, sfd, sub, uid, gid, dir_mode, file_mode, check_mode, selinux, root)
+        finally:
+            os.close(sfd)
+
+
+def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinux, root):
+    """Repair one entry: `fd` is its own descriptor (name None) or its directory's (name set)."""
+    before = []
+    after = []
+    owner_wrong = st.st_uid != uid or st.st_gid != gid
+    mode = stat.S_IMODE(st.st_mode)
+    mode_wrong = want_mode is not None and mode != want_mode
+    context = None
+    if selinux is not None:
+        full = root if not rel and name is None else os.path.join(root, rel if name is None else
+                                                                  (rel + "/" + name if rel else name))
+        context = selinux.get(full)
+        parts = context.split(":") if context else []
+        setype_wrong = len(parts) >= 3 and parts[2] != selinux.setype
+    else:
+        setype_wrong = False
+    if not (owner_wrong or mode_wrong or setype_wrong):
+        return
+    if owner_wrong:
+        res.counts["owner"] += 1
+        before.append("owner %d:%d" % (st.st_uid, st.st_gid))
+        after.append("owner %d:%d" % (uid, gid))
+        if not check_mode:
+            if name is None:
+                os.fchown(fd, uid, gid)
+            else:
+                os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
+    if mode_wrong:
+        res.counts["dir_mode" if is_dir else "file_mode"] += 1
+        before.append("mode %04o" % mode)
+        after.append("mode %04o" % want_mode)
+        if not check_mode:
+            if name is None:
+                os.fchmod(fd, want_mode)
+            else:
+                os.chmod(name, want_mode, dir_fd=fd)
+    if setype_wrong:
+        res.counts["setype"] += 1
+        parts[2] = selinux.setype
+        before.append("setype %s" % context.split(":")[2])
+        after.append("setype %s" % selinux.setype)
+        if not check_mode:
+            selinux.set(full, ":".join(parts))
+    res.changed_paths += 1
+    if len(res.samples) < res.sample_size:
+        shown = (rel + "/" + name if rel else name) if name is not None else (rel or ".")
+        res.samples.append((shown, ", ".join(before), ", ".join(after)))
+
+
+def summary(res, owner_name, group_name):
+    """(before, after) texts for diff mode: counts by kind and the first paths."""
+    c = res.counts
+    head = ("# %d paths to change: owner %d, directory mode %d, file mode %d, SELinux type %d"
+            " (owner and group wanted: %s:%s)\n"
+            % (res.changed_paths, c["owner"], c["dir_mode"], c["file_mode"], c["setype"], owner_name, group_name))
+    before = [head]
+    after = [head]
+    for shown, b, a in res.samples:
+        before.append("%s: %s\n" % (shown, b))
+        after.append("%s: %s\n" % (shown, a))
+    rest = res.changed_paths - len(res.samples)
+    if rest > 0:
+        before.append("... and %d more\n" % rest)
+        after.append("... and %d more\n" % rest)
+    return "".join(before), "".join(after)
