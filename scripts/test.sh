@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs (Debian packages, Docker engine,
+# apt cache, Python venv, base image), then runs lint, unit tests, ansible-test
+# sanity, the collection build and ansible-doc check, the execution-environment
+# check and every molecule scenario. Prints the time of each stage. Exits
+# non-zero if any stage failed.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh SCENARIO...     setup, then only these molecule scenarios
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$TS_ROOT"
+require_root
+
+STAGE_REPORT=$(mktemp)
+export STAGE_REPORT
+failed=0
+run() { stage "$@" || failed=$((failed + 1)); }
+
+lint() {
+  yamllint -s . &&
+  ruff check . &&
+  ansible-lint --offline -q
+}
+
+unit() {
+  [ -d tests/unit ] || { log "no unit tests"; return 0; }
+  python -m pytest tests/unit
+}
+
+sanity() {
+  if [ -f tests/sanity.sh ]; then bash tests/sanity.sh; else log "no sanity script yet"; fi
+}
+
+# The tarball builds; installed from it, ansible-doc renders every module.
+build() {
+  local out dest mods m
+  out=$(mktemp -d); dest=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$out" . &&
+  ansible-galaxy collection install --offline --no-deps -p "$dest" "$out"/tiersplit-maintenance-*.tar.gz &&
+  mods=$(ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t module -l tiersplit.maintenance --json \
+         | python -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin))))') || return 1
+  log "modules in the built collection: ${mods:-none}"
+  for m in $mods; do
+    ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t module "$m" >/dev/null || return 1
+  done
+  rm -rf "$out" "$dest"
+}
+
+ee() {
+  local ctx
+  ctx=$(mktemp -d)
+  ansible-builder create -f execution-environment.yml --context "$ctx" --output-filename Containerfile &&
+  test -s "$ctx/Containerfile" && grep -q community.mysql "$ctx/_build/requirements.yml" &&
+    grep -qi pymysql "$ctx/_build/requirements.txt"
+  local rc=$?; rm -rf "$ctx"; return $rc
+}
+
+scenarios() {
+  local s
+  for s in molecule/*/molecule.yml; do basename "$(dirname "$s")"; done
+}
+
+run machine prepare_machine
+if [ $# -eq 0 ]; then
+  run lint lint
+  run unit unit
+  run sanity sanity
+  run build build
+  run execution-environment ee
+  set -- $(scenarios)
+fi
+for s in "$@"; do
+  run "molecule:$s" molecule test -s "$s"
+done
+
+echo
+echo "== tiersplit test suite: time of each stage =="
+cat "$STAGE_REPORT"
+total=$(wc -l <"$STAGE_REPORT")
+echo "stages: $((total - failed)) passed, $failed failed"
+rm -f "$STAGE_REPORT"
+[ "$failed" -eq 0 ]
