@@ -37,10 +37,10 @@ def build(root, files, dirs):
     per_dir = files // dirs
     n = 0
     for d in range(dirs):
-        path = os.path.join(root, "schema_%03d" % d)
+        path = os.path.join(root, f"schema_{d:03d}")
         os.mkdir(path, 0o755)
         for f in range(per_dir if d < dirs - 1 else files - n):
-            name = os.path.join(path, "t%05d.ibd" % f)
+            name = os.path.join(path, f"t{f:05d}.ibd")
             fd = os.open(name, os.O_CREAT | os.O_WRONLY, 0o644)
             os.close(fd)
             n += 1
@@ -72,8 +72,8 @@ def main():
         os.mkdir(src, 0o755)
         t0 = time.monotonic()
         n = build(src, args.files, args.dirs)
-        print("built %d files in %d directories in %.1f s (owner root:root, modes 0755/0644)"
-              % (n, args.dirs, time.monotonic() - t0))
+        print(f"built {n} files in {args.dirs} directories in {time.monotonic() - t0:.1f} s "
+              "(owner root:root, modes 0755/0644)")
         mod_times, shell_times, rerun_times = [], [], []
         for r in range(args.rounds):
             a = os.path.join(base, "a")
@@ -96,15 +96,15 @@ def main():
 
             warm(b)
             t0 = time.monotonic()
-            subprocess.run(["chown", "-R", "%s:%s" % (args.owner, args.group), b], check=True)
+            subprocess.run(["chown", "-R", f"{args.owner}:{args.group}", b], check=True)
             subprocess.run(["find", b, "-type", "d", "-exec", "chmod", "0750", "{}", "+"], check=True)
             subprocess.run(["find", b, "-type", "f", "-exec", "chmod", "0640", "{}", "+"], check=True)
             shell_times.append(time.monotonic() - t0)
-            print("round %d: module %.2f s, chown -R + find -exec chmod {} + %.2f s, module rerun %.2f s"
-                  % (r + 1, mod_times[-1], shell_times[-1], rerun_times[-1]))
+            print(f"round {r + 1}: module {mod_times[-1]:.2f} s, chown -R + find -exec chmod {{}} + "
+                  f"{shell_times[-1]:.2f} s, module rerun {rerun_times[-1]:.2f} s")
         m, s, rr = min(mod_times), min(shell_times), min(rerun_times)
-        print("best of %d: module %.2f s, shell %.2f s, ratio module/shell %.2f (limit 1.5); rerun %.2f s"
-              % (args.rounds, m, s, m / s, rr))
+        print(f"best of {args.rounds}: module {m:.2f} s, shell {s:.2f} s, ratio module/shell {m / s:.2f} "
+              f"(limit 1.5); rerun {rr:.2f} s")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

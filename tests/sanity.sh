@@ -45,6 +45,29 @@ if [ ! -x "$SANITY_VENV/bin/ansible-test" ]; then
   "$SANITY_VENV/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$CORE_VERSION"
 fi
 
+# Each test's virtualenv is created without pip and bootstrapped with get-pip.py, which ansible-test
+# downloads from a host outside the package registries. Where it is not cached, put a stand-in in
+# its cache that does the same from PyPI: ensurepip, then `pip install` of the requested pip.
+PIP_VERSION="$("$SANITY_VENV/bin/python" - <<'PY'
+import re, ansible_test, os
+src = open(os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")).read()
+print(re.search(r"pip='([0-9.]+)'", src).group(1))
+PY
+)"
+GET_PIP="$HOME/.ansible/test/cache/get_pip_${PIP_VERSION//./_}.py"
+if [ ! -f "$GET_PIP" ]; then
+  mkdir -p "$(dirname "$GET_PIP")"
+  cat >"$GET_PIP" <<'PY'
+# Stand-in for get-pip.py written by tiersplit's tests/sanity.sh: same arguments, pip from PyPI.
+import subprocess
+import sys
+
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)
+PY
+fi
+
 cd "$DEST"
 export PATH="$SANITY_VENV/bin:$PATH"
 exec "$SANITY_VENV/bin/ansible-test" sanity --local --requirements --python 3.11 --color no "$@"

@@ -1,13 +1,10 @@
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 
-class ModuleDocFragment(object):
+
+class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   login_user:

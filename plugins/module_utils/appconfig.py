@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Byte-preserving editors for the configuration formats PHP applications use.
@@ -10,10 +9,6 @@ comments, order, quoting, whitespace and unrelated sections stay byte for byte.
 
 Pure Python, no Ansible imports: unit-tested directly.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import json
 import re
@@ -35,19 +30,18 @@ class NonLiteralError(ConfigError):
         self.expression = expression
         self.env_keys = env_keys
         if env_keys:
-            hint = "set the environment variable %s instead (for example in the .env file the application reads, " \
-                   "option env_file)" % " or ".join(env_keys)
+            hint = "set the environment variable {} instead (for example in the .env file the application reads, " \
+                   "option env_file)".format(" or ".join(env_keys))
         else:
             hint = "it reads no environment variable this module recognises; change the file by hand"
-        super(NonLiteralError, self).__init__(
-            "%s is not a literal value in the file but the expression `%s`; nothing was changed: %s"
-            % (key, expression, hint))
+        super().__init__(
+            f"{key} is not a literal value in the file but the expression `{expression}`; nothing was changed: {hint}")
 
 
-class Leaf(object):
+class Leaf:
     """One literal value in a file: text[start:end] is its raw form."""
 
-    __slots__ = ("key", "start", "end", "raw", "value", "kind", "quote")
+    __slots__ = ("end", "key", "kind", "quote", "raw", "start", "value")
 
     def __init__(self, key, start, end, raw, value, kind="string", quote=""):
         self.key = key
@@ -59,10 +53,10 @@ class Leaf(object):
         self.quote = quote
 
     def __repr__(self):
-        return "Leaf(%r, %r)" % (self.key, self.raw)
+        return f"Leaf({self.key!r}, {self.raw!r})"
 
 
-class Scan(object):
+class Scan:
     def __init__(self):
         self.leaves = {}  # key -> [Leaf]
         self.nonliteral = {}  # key -> (expression, [env keys])
@@ -118,7 +112,7 @@ def _env_value(rest, base):
                 return base, base + len(raw), raw, "".join(out), q
             out.append(c)
             i += 1
-        raise ConfigError("unterminated quoted value in .env line: %s" % rest)
+        raise ConfigError(f"unterminated quoted value in .env line: {rest}")
     m = re.match(r"^(.*?)(?:[ \t]+#.*)?$", rest)
     raw = m.group(1).rstrip(" \t\r") if m else rest
     if raw.startswith("#"):
@@ -158,7 +152,7 @@ def render_env(leaf, value):
 
 
 def append_env(text, key, value):
-    line = "%s=%s" % (key, render_env(None, value))
+    line = f"{key}={render_env(None, value)}"
     if text and not text.endswith("\n"):
         text += "\n"
     return text + line + "\n"
@@ -176,7 +170,7 @@ def _ini_value(rest, base):
         q = rest[0]
         end = rest.find(q, 1)
         if end < 0:
-            raise ConfigError("unterminated quoted value in INI line: %s" % rest)
+            raise ConfigError(f"unterminated quoted value in INI line: {rest}")
         raw = rest[:end + 1]
         return base, base + len(raw), raw, raw[1:-1], q
     m = re.match(r"^(.*?)(?:[ \t]*[;#].*)?$", rest)
@@ -201,7 +195,7 @@ def scan_ini(text):
             k = _INI_KEY.match(body)
             if k:
                 key = k.group("key").strip()
-                full = "%s.%s" % (section, key) if section is not None else key
+                full = f"{section}.{key}" if section is not None else key
                 s, e, raw, value, q = _ini_value(k.group("rest"), pos + k.start("rest"))
                 scan.add(Leaf(full, s, e, raw, value, "string", q))
                 if section is not None:
@@ -217,16 +211,16 @@ def render_ini(leaf, value):
         q = '"'
     if q:
         if q in text:
-            raise ConfigError("cannot write a value containing %s into an INI value quoted with it" % q)
+            raise ConfigError(f"cannot write a value containing {q} into an INI value quoted with it")
         return q + text + q
     return text
 
 
 def insert_ini(text, scan, key, value):
     if "." not in key:
-        raise ConfigError("INI key %s must be written as section.key" % key)
+        raise ConfigError(f"INI key {key} must be written as section.key")
     section, name = key.split(".", 1)
-    line = "%s = %s\n" % (name, render_ini(None, value))
+    line = f"{name} = {render_ini(None, value)}\n"
     if section in scan.sections:
         at = scan.sections[section]
         before = text[:at]
@@ -236,7 +230,7 @@ def insert_ini(text, scan, key, value):
     if text and not text.endswith("\n"):
         text += "\n"
     sep = "\n" if text.strip() else ""
-    return text + sep + "[%s]\n" % section + line
+    return text + sep + f"[{section}]\n" + line
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,7 +246,7 @@ def scan_json(text):
     pos = _parse_json_value(text, _JSON_WS.match(text, 0).end(), "", scan)
     pos = _JSON_WS.match(text, pos).end()
     if pos != len(text):
-        raise ConfigError("trailing data in JSON at offset %d" % pos)
+        raise ConfigError(f"trailing data in JSON at offset {pos}")
     return scan
 
 
@@ -267,20 +261,20 @@ def _parse_json_value(text, pos, key, scan):
         while True:
             m = _JSON_STR.match(text, pos)
             if not m:
-                raise ConfigError("JSON: expected a key at offset %d" % pos)
+                raise ConfigError(f"JSON: expected a key at offset {pos}")
             name = json.loads(m.group(0))
             pos = _JSON_WS.match(text, m.end()).end()
             if text[pos:pos + 1] != ":":
-                raise ConfigError("JSON: expected ':' at offset %d" % pos)
+                raise ConfigError(f"JSON: expected ':' at offset {pos}")
             pos = _JSON_WS.match(text, pos + 1).end()
-            pos = _parse_json_value(text, pos, "%s.%s" % (key, name) if key else name, scan)
+            pos = _parse_json_value(text, pos, f"{key}.{name}" if key else name, scan)
             pos = _JSON_WS.match(text, pos).end()
             if text[pos:pos + 1] == ",":
                 pos = _JSON_WS.match(text, pos + 1).end()
                 continue
             if text[pos:pos + 1] == "}":
                 return pos + 1
-            raise ConfigError("JSON: expected ',' or '}' at offset %d" % pos)
+            raise ConfigError(f"JSON: expected ',' or '}}' at offset {pos}")
     if c == "[":
         if key:
             scan.containers.add(key)
@@ -289,7 +283,7 @@ def _parse_json_value(text, pos, key, scan):
             return pos + 1
         i = 0
         while True:
-            pos = _parse_json_value(text, pos, "%s[%d]" % (key, i), scan)
+            pos = _parse_json_value(text, pos, f"{key}[{i}]", scan)
             i += 1
             pos = _JSON_WS.match(text, pos).end()
             if text[pos:pos + 1] == ",":
@@ -297,11 +291,11 @@ def _parse_json_value(text, pos, key, scan):
                 continue
             if text[pos:pos + 1] == "]":
                 return pos + 1
-            raise ConfigError("JSON: expected ',' or ']' at offset %d" % pos)
+            raise ConfigError(f"JSON: expected ',' or ']' at offset {pos}")
     if c == '"':
         m = _JSON_STR.match(text, pos)
         if not m:
-            raise ConfigError("JSON: bad string at offset %d" % pos)
+            raise ConfigError(f"JSON: bad string at offset {pos}")
         scan.add(Leaf(key, pos, m.end(), m.group(0), json.loads(m.group(0)), "string", '"'))
         return m.end()
     for word, kind in (("true", "bool"), ("false", "bool"), ("null", "null")):
@@ -312,7 +306,7 @@ def _parse_json_value(text, pos, key, scan):
     if m and m.end() > pos:
         scan.add(Leaf(key, pos, m.end(), m.group(0), m.group(0), "number"))
         return m.end()
-    raise ConfigError("JSON: unexpected character at offset %d" % pos)
+    raise ConfigError(f"JSON: unexpected character at offset {pos}")
 
 
 def render_json(leaf, value):
@@ -340,7 +334,7 @@ def _yaml_scalar(rest, base):
         while True:
             j = rest.find("'", i)
             if j < 0:
-                raise ConfigError("YAML: unterminated single-quoted scalar: %s" % rest)
+                raise ConfigError(f"YAML: unterminated single-quoted scalar: {rest}")
             if rest[j + 1:j + 2] == "'":
                 i = j + 2
                 continue
@@ -349,7 +343,7 @@ def _yaml_scalar(rest, base):
     if rest[:1] == '"':
         m = _JSON_STR.match(rest)
         if not m:
-            raise ConfigError("YAML: cannot read double-quoted scalar: %s" % rest)
+            raise ConfigError(f"YAML: cannot read double-quoted scalar: {rest}")
         raw = m.group(0)
         return base, base + len(raw), raw, json.loads(raw), '"', "string"
     if rest[:1] in ("[", "{", "|", ">", "&", "*", "!"):
@@ -439,8 +433,8 @@ _PHP_TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 
-class _Tok(object):
-    __slots__ = ("kind", "text", "start", "end")
+class _Tok:
+    __slots__ = ("end", "kind", "start", "text")
 
     def __init__(self, kind, text, start, end):
         self.kind = kind
@@ -449,7 +443,7 @@ class _Tok(object):
         self.end = end
 
     def __repr__(self):
-        return "%s:%r" % (self.kind, self.text)
+        return f"{self.kind}:{self.text!r}"
 
 
 def php_tokens(text):
@@ -464,7 +458,7 @@ def php_tokens(text):
     while pos < n:
         m = _PHP_TOKEN.match(text, pos)
         if not m:
-            raise ConfigError("PHP: cannot read the file at offset %d: %r" % (pos, text[pos:pos + 20]))
+            raise ConfigError(f"PHP: cannot read the file at offset {pos}: {text[pos:pos + 20]!r}")
         kind = m.lastgroup
         if kind in ("hq", "hid"):
             kind = "heredoc"
@@ -505,7 +499,8 @@ def _php_interpolates(raw):
     return raw.startswith('"') and re.search(r"(?<!\\)\$[A-Za-z_{]|(?<!\\)\{\$", raw) is not None
 
 
-_ENV_READER = re.compile(r"""(?:\bgetenv\s*\(|\benv\s*\(|\$_ENV\s*\[|\$_SERVER\s*\[)\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1""")
+_ENV_READER = re.compile(
+    r"""(?:\bgetenv\s*\(|\benv\s*\(|\$_ENV\s*\[|\$_SERVER\s*\[)\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1""")
 # $_SERVER also holds request data; these are never environment variables an operator sets.
 _NOT_ENV = re.compile(r"^(PHP_|HTTP_|REQUEST_|SCRIPT_|SERVER_|DOCUMENT_|REMOTE_|QUERY_STRING$|PATH_INFO$|HTTPS$)")
 
@@ -519,7 +514,7 @@ def _env_keys_in(expr):
     return keys
 
 
-class _PhpParser(object):
+class _PhpParser:
     def __init__(self, text, scan):
         self.text = text
         self.toks = php_tokens(text)
@@ -589,7 +584,7 @@ class _PhpParser(object):
             else:
                 key = str(index)
                 index += 1
-            full = ("%s.%s" % (prefix, key) if prefix else key) if key is not None else None
+            full = (f"{prefix}.{key}" if prefix else key) if key is not None else None
             end = self._expr_end(i)
             sub = self._array_start(i)
             if sub is not None and self._matching(sub) == end:
@@ -701,7 +696,7 @@ def detect_format(path, text=""):
         return "json"
     if name.endswith((".yml", ".yaml")):
         return "yaml"
-    raise ConfigError("cannot tell the format of %s from its name; set the option format" % path)
+    raise ConfigError(f"cannot tell the format of {path} from its name; set the option format")
 
 
 def leaf_matches(leaf, value):
@@ -727,7 +722,7 @@ def set_values(fmt, text, values, secrets=()):
     expression reads) and ConfigError on anything else unsafe; nothing is changed then.
     """
     if fmt not in SCANNERS:
-        raise ConfigError("unknown format %s" % fmt)
+        raise ConfigError(f"unknown format {fmt}")
     scan = SCANNERS[fmt](text)
     render = RENDERERS[fmt]
     edits = []
@@ -740,7 +735,7 @@ def set_values(fmt, text, values, secrets=()):
             expr, env_keys = scan.nonliteral[key]
             raise NonLiteralError(key, expr, env_keys)
         if key in scan.containers and key not in scan.leaves:
-            raise ConfigError("%s holds a nested structure, not a value; name a key inside it" % key)
+            raise ConfigError(f"{key} holds a nested structure, not a value; name a key inside it")
         leaves = scan.leaves.get(key)
         if not leaves:
             if fmt == "env":
@@ -751,8 +746,8 @@ def set_values(fmt, text, values, secrets=()):
                 appends.append((key, value))
                 changes.append(dict(key=key, old=None, new=value, action="added", secret=secret))
                 continue
-            raise ConfigError("%s is not in the file; this module changes existing settings in %s files and "
-                              "adds missing ones only to .env and INI files" % (key, fmt.upper()))
+            raise ConfigError(f"{key} is not in the file; this module changes existing settings in {fmt.upper()} "
+                              "files and adds missing ones only to .env and INI files")
         changed = False
         old = leaves[-1].value
         for leaf in leaves:
@@ -765,10 +760,7 @@ def set_values(fmt, text, values, secrets=()):
     for start, end, repl in sorted(edits, reverse=True):
         new = new[:start] + repl + new[end:]
     for key, value in appends:
-        if fmt == "env":
-            new = append_env(new, key, value)
-        else:
-            new = insert_ini(new, scan_ini(new), key, value)
+        new = append_env(new, key, value) if fmt == "env" else insert_ini(new, scan_ini(new), key, value)
     if changes:
         verify(fmt, text, new, values)
     return new, changes
@@ -782,15 +774,15 @@ def verify(fmt, old, new, values):
         if key in values:
             continue
         if before.get(key) != vals:
-            raise ConfigError("internal check failed: %s would change from %r to %r" % (key, before.get(key), vals))
+            raise ConfigError(f"internal check failed: {key} would change from {before.get(key)!r} to {vals!r}")
     for key in before:
         if key not in after:
-            raise ConfigError("internal check failed: %s would disappear" % key)
+            raise ConfigError(f"internal check failed: {key} would disappear")
     scan = SCANNERS[fmt](new)
     for key, value in values.items():
         for leaf in scan.leaves.get(key, []):
             if not leaf_matches(leaf, value):
-                raise ConfigError("internal check failed: %s reads %r after the change" % (key, leaf.value))
+                raise ConfigError(f"internal check failed: {key} reads {leaf.value!r} after the change")
     parse_check(fmt, new)
 
 
@@ -800,7 +792,7 @@ def parse_check(fmt, text):
         try:
             json.loads(text)
         except ValueError as e:
-            raise ConfigError("the new JSON does not parse: %s" % e)
+            raise ConfigError(f"the new JSON does not parse: {e}") from e
     elif fmt == "yaml":
         try:
             import yaml  # pylint: disable=import-outside-toplevel
@@ -809,7 +801,7 @@ def parse_check(fmt, text):
         try:
             yaml.safe_load(text)
         except yaml.YAMLError as e:
-            raise ConfigError("the new YAML does not parse: %s" % e)
+            raise ConfigError(f"the new YAML does not parse: {e}") from e
     elif fmt == "ini":
         try:
             from configparser import ConfigParser  # pylint: disable=import-outside-toplevel
@@ -820,7 +812,7 @@ def parse_check(fmt, text):
         try:
             cp.read_string(text if text.lstrip().startswith("[") or not text.strip() else "[__top__]\n" + text)
         except Exception as e:  # pylint: disable=broad-except
-            raise ConfigError("the new INI does not parse: %s" % e)
+            raise ConfigError(f"the new INI does not parse: {e}") from e
 
 
 def masked(fmt, text, secret_keys=()):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One-pass ownership and mode repair of a data directory tree.
@@ -7,10 +6,6 @@ The walk works on directory file descriptors (openat with O_NOFOLLOW, fstatat wi
 links), so it never leaves the tree through a symbolic link, not even when a link is swapped in
 while it runs. It stats every entry once and makes a system call only where something differs.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import os
 import pwd
@@ -37,10 +32,10 @@ def parse_mode(value, name):
     else:
         text = str(value).strip()
         if not text or any(c not in "01234567" for c in text.lstrip("0o") or "0"):
-            raise ValueError("%s must be an octal mode such as 0750, got %r" % (name, value))
+            raise ValueError(f"{name} must be an octal mode such as 0750, got {value!r}")
         mode = int(text.replace("o", ""), 8)
     if not 0 <= mode <= 0o7777:
-        raise ValueError("%s out of range: %r" % (name, value))
+        raise ValueError(f"{name} out of range: {value!r}")
     return mode
 
 
@@ -60,19 +55,19 @@ def check_root(path, homes=()):
     if path is None or not str(path).strip():
         raise UnsafeRoot("path is empty: refusing to repair permissions of an unnamed directory")
     real = os.path.realpath(os.path.abspath(os.path.expanduser(str(path))))
-    shown = path if real == path else "%s (resolves to %s)" % (path, real)
+    shown = path if real == path else f"{path} (resolves to {real})"
     for bad in DANGEROUS:
         if real == bad or bad.startswith(real.rstrip("/") + "/"):
-            raise UnsafeRoot("refusing to repair %s: it is, or contains, the system directory %s" % (shown, bad))
+            raise UnsafeRoot(f"refusing to repair {shown}: it is, or contains, the system directory {bad}")
     for home in homes:
         if real == home or home.startswith(real.rstrip("/") + "/"):
-            raise UnsafeRoot("refusing to repair %s: it is, or contains, the home directory %s" % (shown, home))
+            raise UnsafeRoot(f"refusing to repair {shown}: it is, or contains, the home directory {home}")
     if not os.path.isdir(real):
-        raise UnsafeRoot("%s is not a directory" % shown)
+        raise UnsafeRoot(f"{shown} is not a directory")
     return real
 
 
-class Result(object):
+class Result:
     def __init__(self, sample_size):
         self.sample_size = sample_size
         self.counts = dict(owner=0, dir_mode=0, file_mode=0, setype=0)
@@ -165,8 +160,8 @@ def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinu
         return
     if owner_wrong:
         res.counts["owner"] += 1
-        before.append("owner %d:%d" % (st.st_uid, st.st_gid))
-        after.append("owner %d:%d" % (uid, gid))
+        before.append(f"owner {st.st_uid}:{st.st_gid}")
+        after.append(f"owner {uid}:{gid}")
         if not check_mode:
             if name is None:
                 os.fchown(fd, uid, gid)
@@ -174,8 +169,8 @@ def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinu
                 os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
     if mode_wrong:
         res.counts["dir_mode" if is_dir else "file_mode"] += 1
-        before.append("mode %04o" % mode)
-        after.append("mode %04o" % want_mode)
+        before.append(f"mode {mode:04o}")
+        after.append(f"mode {want_mode:04o}")
         if not check_mode:
             if name is None:
                 os.fchmod(fd, want_mode)
@@ -184,8 +179,8 @@ def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinu
     if setype_wrong:
         res.counts["setype"] += 1
         parts[2] = selinux.setype
-        before.append("setype %s" % context.split(":")[2])
-        after.append("setype %s" % selinux.setype)
+        before.append("setype {}".format(context.split(":")[2]))
+        after.append(f"setype {selinux.setype}")
         if not check_mode:
             selinux.set(full, ":".join(parts))
     res.changed_paths += 1
@@ -197,16 +192,16 @@ def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinu
 def summary(res, owner_name, group_name):
     """(before, after) texts for diff mode: counts by kind and the first paths."""
     c = res.counts
-    head = ("# %d paths to change: owner %d, directory mode %d, file mode %d, SELinux type %d"
-            " (owner and group wanted: %s:%s)\n"
-            % (res.changed_paths, c["owner"], c["dir_mode"], c["file_mode"], c["setype"], owner_name, group_name))
+    head = (f"# {res.changed_paths} paths to change: owner {c['owner']}, directory mode {c['dir_mode']}, "
+            f"file mode {c['file_mode']}, SELinux type {c['setype']} "
+            f"(owner and group wanted: {owner_name}:{group_name})\n")
     before = [head]
     after = [head]
     for shown, b, a in res.samples:
-        before.append("%s: %s\n" % (shown, b))
-        after.append("%s: %s\n" % (shown, a))
+        before.append(f"{shown}: {b}\n")
+        after.append(f"{shown}: {a}\n")
     rest = res.changed_paths - len(res.samples)
     if rest > 0:
-        before.append("... and %d more\n" % rest)
-        after.append("... and %d more\n" % rest)
+        before.append(f"... and {rest} more\n")
+        after.append(f"... and {rest} more\n")
     return "".join(before), "".join(after)

@@ -1,11 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inventory of what a MySQL/MariaDB/Percona migration must preserve, and the comparison of two."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import hashlib
 import re
@@ -36,7 +31,7 @@ def quote_ident(name):
 
 
 def flavor_of(version, comment):
-    text = ("%s %s" % (version, comment)).lower()
+    text = (f"{version} {comment}").lower()
     if "mariadb" in text:
         return "mariadb"
     if "percona" in text:
@@ -50,7 +45,7 @@ _SECRET_IN_GRANT = re.compile(r"((?:PASSWORD|USING|AS)\s+)'((?:[^'\\]|\\.)+)'", 
 def mask_grant(grant):
     """Replace password hashes in a grant by a digest: comparable, but not the hash itself."""
     def repl(m):
-        return "%s'<sha256:%s>'" % (m.group(1), hashlib.sha256(m.group(2).encode("utf-8")).hexdigest()[:16])
+        return "{}'<sha256:{}>'".format(m.group(1), hashlib.sha256(m.group(2).encode("utf-8")).hexdigest()[:16])
     return _SECRET_IN_GRANT.sub(repl, grant)
 
 
@@ -60,7 +55,7 @@ def _query(cur, sql, args=None):
 
 
 def _show_create(cur, kind, schema, name, column):
-    rows = _query(cur, "SHOW CREATE %s %s.%s" % (kind, quote_ident(schema), quote_ident(name)))
+    rows = _query(cur, f"SHOW CREATE {kind} {quote_ident(schema)}.{quote_ident(name)}")
     if not rows:
         return None
     names = [d[0] for d in cur.description]
@@ -74,7 +69,7 @@ def collect(conn, schemas=None, exclude_schemas=SYSTEM_SCHEMAS, checksums=True, 
     version, comment = _query(cur, "SELECT @@version, @@version_comment")[0]
     settings = dict((name, None) for name in PHYSICAL_SETTINGS)
     placeholders = ", ".join(["%s"] * len(PHYSICAL_SETTINGS))
-    for name, value in _query(cur, "SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)" % placeholders,
+    for name, value in _query(cur, f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({placeholders})",
                               PHYSICAL_SETTINGS):
         settings[name] = value
     manifest = dict(
@@ -83,12 +78,13 @@ def collect(conn, schemas=None, exclude_schemas=SYSTEM_SCHEMAS, checksums=True, 
         settings=settings,
         schemas={},
     )
-    all_schemas = [r[0] for r in _query(cur, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")]
+    all_schemas = [r[0] for r in _query(cur, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                                             "ORDER BY SCHEMA_NAME")]
     wanted = [s for s in all_schemas if (not schemas or s in schemas) and s not in (exclude_schemas or ())]
     if schemas:
         missing = [s for s in schemas if s not in all_schemas]
         if missing:
-            raise LookupError("schemas not found on the server: %s" % ", ".join(missing))
+            raise LookupError("schemas not found on the server: {}".format(", ".join(missing)))
     for schema in wanted:
         manifest["schemas"][schema] = collect_schema(cur, schema, checksums, row_counts)
     if users:
@@ -114,14 +110,14 @@ def collect_schema(cur, schema, checksums=True, row_counts=True):
         table["definition_sha256"] = hashlib.sha256(
             re.sub(r" AUTO_INCREMENT=\d+", "", create or "").encode("utf-8")).hexdigest()
         if row_counts:
-            table["rows"] = int(_query(cur, "SELECT COUNT(*) FROM %s.%s" % (quote_ident(schema), quote_ident(name)))[0][0])
+            table["rows"] = int(_query(cur, f"SELECT COUNT(*) FROM {quote_ident(schema)}.{quote_ident(name)}")[0][0])
         out["tables"][name] = table
         base.append(name)
     if checksums and base:
         # one CHECKSUM TABLE statement per batch of tables
         for i in range(0, len(base), 50):
             batch = base[i:i + 50]
-            sql = "CHECKSUM TABLE " + ", ".join("%s.%s" % (quote_ident(schema), quote_ident(t)) for t in batch)
+            sql = "CHECKSUM TABLE " + ", ".join(f"{quote_ident(schema)}.{quote_ident(t)}" for t in batch)
             for full, checksum in _query(cur, sql + " EXTENDED"):
                 tname = full.split(".", 1)[1] if "." in full else full
                 if tname in out["tables"]:
@@ -129,7 +125,7 @@ def collect_schema(cur, schema, checksums=True, row_counts=True):
     for name, event, table, timing in _query(cur, "SELECT TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, "
                                                   "ACTION_TIMING FROM information_schema.TRIGGERS "
                                                   "WHERE TRIGGER_SCHEMA = %s ORDER BY TRIGGER_NAME", (schema,)):
-        rows = _query(cur, "SHOW CREATE TRIGGER %s.%s" % (quote_ident(schema), quote_ident(name)))
+        rows = _query(cur, f"SHOW CREATE TRIGGER {quote_ident(schema)}.{quote_ident(name)}")
         names = [d[0] for d in cur.description]
         definition = rows[0][names.index("SQL Original Statement")] if rows else None
         out["triggers"][name] = dict(table=table, event=event, timing=timing, definition=definition)
@@ -138,7 +134,7 @@ def collect_schema(cur, schema, checksums=True, row_counts=True):
         column = "Create Procedure" if rtype == "PROCEDURE" else "Create Function"
         if rtype not in ("PROCEDURE", "FUNCTION"):
             continue
-        out["routines"]["%s %s" % (rtype.lower(), name)] = _show_create(cur, rtype, schema, name, column)
+        out["routines"][f"{rtype.lower()} {name}"] = _show_create(cur, rtype, schema, name, column)
     for (name,) in _query(cur, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s "
                                "ORDER BY EVENT_NAME", (schema,)):
         out["events"][name] = _show_create(cur, "EVENT", schema, name, "Create Event")
@@ -148,11 +144,11 @@ def collect_schema(cur, schema, checksums=True, row_counts=True):
 def collect_users(cur):
     users = {}
     for user, host in _query(cur, "SELECT User, Host FROM mysql.user ORDER BY User, Host"):
-        account = "'%s'@'%s'" % (user.replace("'", "\\'"), host.replace("'", "\\'"))
+        account = "'{}'@'{}'".format(user.replace("'", "\\'"), host.replace("'", "\\'"))
         try:
             grants = [mask_grant(r[0]) for r in _query(cur, "SHOW GRANTS FOR %s@%s", (user, host))]
         except Exception as e:  # pylint: disable=broad-except
-            grants = ["(SHOW GRANTS failed: %s)" % e]
+            grants = [f"(SHOW GRANTS failed: {e})"]
         users[account] = sorted(grants)
     return users
 
@@ -162,17 +158,14 @@ def _flatten(value, prefix, out):
         if not value and prefix:
             out[prefix] = {}
         for k in value:
-            _flatten(value[k], "%s.%s" % (prefix, k) if prefix else str(k), out)
+            _flatten(value[k], f"{prefix}.{k}" if prefix else str(k), out)
     else:
         out[prefix] = value
     return out
 
 
 def _ignored(path, ignore):
-    for pattern in ignore:
-        if path == pattern or path.startswith(pattern + "."):
-            return True
-    return False
+    return any(path == pattern or path.startswith(pattern + ".") for pattern in ignore)
 
 
 def compare(before, after, ignore=()):
@@ -201,7 +194,7 @@ def tables_with_differences(diffs):
     for d in diffs:
         parts = d["path"].split(".")
         if len(parts) >= 4 and parts[0] == "schemas" and parts[2] == "tables":
-            name = "%s.%s" % (parts[1], parts[3])
+            name = f"{parts[1]}.{parts[3]}"
             if name not in out:
                 out.append(name)
     return out

@@ -1,11 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small PyMySQL connector shared by the tiersplit modules."""
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 import os
 import traceback

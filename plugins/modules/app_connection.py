@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
@@ -34,7 +31,7 @@ description:
   - Values of secret keys (O(secrets), and any key whose last part looks like a password, secret,
     token or key) never appear in the module's output or diff.
 author:
-  - tiersplit developers
+  - tiersplit developers (@tiersplit)
 options:
   path:
     description:
@@ -209,14 +206,12 @@ connection_check:
   sample: {ok: true, server_version: 10.11.6-MariaDB-0+deb12u1}
 """
 
-import os
-import tempfile
+import os  # noqa: E402
+import tempfile  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import appconfig
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import mysqlconn
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import appconfig, mysqlconn  # noqa: E402
 
 
 def read_text(path):
@@ -259,10 +254,10 @@ def write_file(module, path, text, fmt, new_file=None):
             if php:
                 rc, out, err = module.run_command([php, "-l", tmp])
                 if rc != 0:
-                    module.fail_json(msg="php -l rejects the new content of %s; nothing was changed: %s"
-                                     % (path, (out + err).replace(tmp, path).strip()))
+                    detail = (out + err).replace(tmp, path).strip()
+                    module.fail_json(msg=f"php -l rejects the new content of {path}; nothing was changed: {detail}")
             else:
-                module.warn("php is not installed on this host: %s was not checked with php -l" % path)
+                module.warn(f"php is not installed on this host: {path} was not checked with php -l")
         backup = None
         if not new_file and module.params["backup"]:
             backup = module.backup_local(path)
@@ -287,9 +282,9 @@ def check_connection(module):
                                  database=spec.get("database"), connect_timeout=spec.get("connect_timeout") or 10)
     except Exception as e:  # pylint: disable=broad-except
         where = spec.get("host") or "the local socket"
-        module.fail_json(msg="connection check failed: %s could not log in to %s%s: %s; nothing was changed"
-                         % (spec["user"], where, " (database %s)" % spec["database"] if spec.get("database") else "",
-                            to_native(e)),
+        schema = " (database {})".format(spec["database"]) if spec.get("database") else ""
+        module.fail_json(msg="connection check failed: {} could not log in to {}{}: {}; nothing was changed".format(
+                         spec["user"], where, schema, to_native(e)),
                          connection_check=dict(ok=False, error=to_native(e)))
     try:
         cur = conn.cursor()
@@ -304,7 +299,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            format=dict(type="str", default="auto", choices=["auto"] + list(appconfig.FORMATS)),
+            format=dict(type="str", default="auto", choices=["auto", *list(appconfig.FORMATS)]),
             settings=dict(type="dict", default={}),
             secrets=dict(type="dict", default={}, no_log=True),
             env_file=dict(type="path"),
@@ -328,7 +323,7 @@ def main():
     secrets = dict(p["secrets"] or {})
     overlap = set(settings) & set(secrets)
     if overlap:
-        module.fail_json(msg="keys given in both settings and secrets: %s" % ", ".join(sorted(overlap)))
+        module.fail_json(msg="keys given in both settings and secrets: {}".format(", ".join(sorted(overlap))))
     if not settings and not secrets:
         module.fail_json(msg="nothing to set: give settings or secrets")
     values = dict(settings)
@@ -336,13 +331,13 @@ def main():
     secret_keys = tuple(secrets)
 
     if not os.path.isfile(path):
-        module.fail_json(msg="%s does not exist or is not a regular file" % path)
+        module.fail_json(msg=f"{path} does not exist or is not a regular file")
     text = read_text(path)
     try:
         fmt = appconfig.detect_format(path, text) if p["format"] == "auto" else p["format"]
         new, changes, redirected = plan(fmt, text, values, secret_keys, p["env_file"])
     except appconfig.ConfigError as e:
-        module.fail_json(msg="%s: %s" % (path, to_native(e)), path=path)
+        module.fail_json(msg=f"{path}: {to_native(e)}", path=path)
 
     env_file = p["env_file"]
     env_text = env_new = None
@@ -356,7 +351,7 @@ def main():
         try:
             env_new, env_changes = appconfig.set_values("env", env_text, env_values, env_secrets)
         except appconfig.ConfigError as e:
-            module.fail_json(msg="%s: %s" % (env_file, to_native(e)), path=path)
+            module.fail_json(msg=f"{env_file}: {to_native(e)}", path=path)
         for c in env_changes:
             c["secret"] = c["secret"] or c["key"] in env_secrets
     else:

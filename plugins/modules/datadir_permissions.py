@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
@@ -29,7 +26,7 @@ description:
     distributions make the data directory the home of the C(mysql) user.
   - Sockets and FIFOs get the owner only, so a server socket left in the tree stays usable.
 author:
-  - tiersplit developers
+  - tiersplit developers (@tiersplit)
 options:
   path:
     description:
@@ -78,7 +75,8 @@ attributes:
     description: Walks the tree and counts what would change, changing nothing.
   diff_mode:
     support: full
-    description: The diff summarises the change (counts by kind and the first O(sample_size) paths), not one line per file.
+    description:
+      - The diff summarises the change (counts by kind and the first O(sample_size) paths), not one line per file.
   idempotent:
     support: full
     description: A second run on the same tree changes nothing.
@@ -142,16 +140,15 @@ selinux_enabled:
   sample: false
 """
 
-import grp
-import pwd
+import grp  # noqa: E402
+import pwd  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir  # noqa: E402
 
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir
 
-
-class _SELinux(object):
+class _SELinux:
     def __init__(self, lib, setype):
         self.lib = lib
         self.setype = setype
@@ -204,18 +201,19 @@ def main():
     try:
         uid = int(p["owner"]) if p["owner"].isdigit() else pwd.getpwnam(p["owner"]).pw_uid
     except KeyError:
-        module.fail_json(msg="user %s does not exist on this host (install the database server first)" % p["owner"])
+        module.fail_json(msg="user {} does not exist on this host (install the database server first)".format(
+            p["owner"]))
     try:
         gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
     except KeyError:
-        module.fail_json(msg="group %s does not exist on this host" % p["group"])
+        module.fail_json(msg="group {} does not exist on this host".format(p["group"]))
 
     se = selinux_backend(p["setype"]) if p["selinux"] else None
     try:
         res = datadir.repair(root, uid, gid, dir_mode, file_mode, check_mode=module.check_mode, selinux=se,
                              sample_size=max(0, p["sample_size"]))
     except OSError as e:
-        module.fail_json(msg="repair of %s stopped: %s" % (root, to_native(e)))
+        module.fail_json(msg=f"repair of {root} stopped: {to_native(e)}")
 
     result = dict(changed=res.changed_paths > 0, path=root, selinux_enabled=se is not None, **res.as_dict())
     if module._diff and res.changed_paths:

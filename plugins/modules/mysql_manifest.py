@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: tiersplit developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
@@ -26,7 +23,7 @@ description:
   - Row counts and checksums read every row; on a busy server, take the inventory while writes are
     stopped (the maintenance window), or the two inventories will differ by the writes in between.
 author:
-  - tiersplit developers
+  - tiersplit developers (@tiersplit)
 extends_documentation_fragment:
   - tiersplit.maintenance.mysql_login
 options:
@@ -171,11 +168,10 @@ equal:
   sample: false
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import mysqlconn
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import mysqlconn  # noqa: E402
 
 
 def read_manifest(module):
@@ -184,14 +180,14 @@ def read_manifest(module):
     try:
         conn = mysqlconn.connect_from_params(p)
     except Exception as e:  # pylint: disable=broad-except
-        module.fail_json(msg="cannot connect to the database server as %s: %s" % (p["login_user"], to_native(e)))
+        module.fail_json(msg="cannot connect to the database server as {}: {}".format(p["login_user"], to_native(e)))
     try:
         return mf.collect(conn, schemas=p["schemas"], exclude_schemas=p["exclude_schemas"], checksums=p["checksums"],
                           row_counts=p["row_counts"], users=p["users"])
     except LookupError as e:
         module.fail_json(msg=to_native(e))
     except Exception as e:  # pylint: disable=broad-except
-        module.fail_json(msg="reading the inventory failed: %s" % to_native(e))
+        module.fail_json(msg=f"reading the inventory failed: {to_native(e)}")
     finally:
         conn.close()
 
@@ -227,8 +223,8 @@ def main():
         result["manifest"] = current
     for name, inv in (("reference", reference), ("current", current)):
         if inv.get("format") != mf.FORMAT_VERSION:
-            module.fail_json(msg="%s is not an inventory of this module (format %s expected, got %r); pass the "
-                                 "manifest of a registered result" % (name, mf.FORMAT_VERSION, inv.get("format")))
+            module.fail_json(msg="{} is not an inventory of this module (format {} expected, got {!r}); pass the "
+                                 "manifest of a registered result".format(name, mf.FORMAT_VERSION, inv.get("format")))
     diffs = mf.compare(reference, current, ignore=p["ignore"])
     result.update(differences=diffs, tables_with_differences=mf.tables_with_differences(diffs), equal=not diffs)
     module.exit_json(**result)

@@ -1,9 +1,6 @@
-# -*- coding: utf-8 -*-
 """Make the collection importable as ansible_collections.tiersplit.maintenance for pytest."""
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 import os
 import sys

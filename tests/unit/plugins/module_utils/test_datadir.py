@@ -1,16 +1,12 @@
-# -*- coding: utf-8 -*-
 """datadir repair on real temporary trees (needs root to change owners)."""
 
-from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
 
 import os
 import socket
 import stat
 
 import pytest
-
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
@@ -48,7 +44,7 @@ def modes(root):
 
 
 def test_repair_fixes_everything_once(tmp_path):
-    root, outside = make_tree(tmp_path)
+    root, _outside = make_tree(tmp_path)
     res = datadir.repair(str(root), UID, GID, 0o750, 0o640)
     assert res.counts == dict(owner=10, dir_mode=3, file_mode=5, setype=0)
     assert res.scanned == dict(directories=3, files=5, symlinks=2, other=0)
@@ -73,7 +69,7 @@ def test_links_out_of_the_tree_are_not_followed(tmp_path):
 
 
 def test_check_mode_changes_nothing_and_counts_the_same(tmp_path):
-    root, _ = make_tree(tmp_path)
+    root, _unused = make_tree(tmp_path)
     before = modes(root)
     res = datadir.repair(str(root), UID, GID, 0o750, 0o640, check_mode=True)
     assert modes(root) == before
@@ -82,7 +78,7 @@ def test_check_mode_changes_nothing_and_counts_the_same(tmp_path):
 
 
 def test_summary_counts_and_first_paths(tmp_path):
-    root, _ = make_tree(tmp_path)
+    root, _unused = make_tree(tmp_path)
     res = datadir.repair(str(root), UID, GID, 0o750, 0o640, check_mode=True, sample_size=3)
     before, after = datadir.summary(res, "nobody", "nogroup")
     assert before.splitlines()[0] == after.splitlines()[0]
@@ -106,7 +102,7 @@ def test_socket_keeps_its_mode(tmp_path):
     assert st.st_uid == UID and stat.S_IMODE(st.st_mode) == 0o777
 
 
-class FakeSELinux(object):
+class FakeSELinux:
     """A stand-in for libselinux: labels kept in a dict (pure logic test)."""
 
     setype = "mysqld_db_t"
@@ -124,7 +120,7 @@ class FakeSELinux(object):
 
 
 def test_selinux_type_is_set_and_only_the_type(tmp_path):
-    root, _ = make_tree(tmp_path)
+    root, _unused = make_tree(tmp_path)
     se = FakeSELinux()
     res = datadir.repair(str(root), UID, GID, 0o750, 0o640, selinux=se)
     assert res.counts["setype"] == 8  # 3 directories and 5 files; links are not labelled
