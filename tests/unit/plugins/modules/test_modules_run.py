@@ -15,7 +15,7 @@ PKG = "ansible_collections.tiersplit.maintenance.plugins.modules."
 
 def run(tmp_path, module, args, check=False, diff=False):
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    f = tmp_path / ("args-%s.json" % module)
+    f = tmp_path / (f"args-{module}.json")
     f.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     env = dict(os.environ, PYTHONPATH=os.environ["TIERSPLIT_TEST_COLLECTIONS"])
     proc = subprocess.run([sys.executable, "-m", PKG + module, str(f)], capture_output=True, text=True, env=env,
@@ -23,7 +23,7 @@ def run(tmp_path, module, args, check=False, diff=False):
     try:
         result = json.loads(proc.stdout)
     except ValueError:
-        pytest.fail("module printed no JSON: %s %s" % (proc.stdout, proc.stderr))
+        pytest.fail(f"module printed no JSON: {proc.stdout} {proc.stderr}")
     result["_stdout"] = proc.stdout
     return result
 
@@ -60,7 +60,7 @@ def test_check_mode_writes_nothing_and_hides_secrets(tmp_path, name, settings, s
               check=True, diff=True)
     assert res["changed"] is True, res
     assert snapshot(path) == before
-    assert sorted(c["key"] for c in res["changes"]) == sorted(list(settings) + [secret_key])
+    assert sorted(c["key"] for c in res["changes"]) == sorted([*list(settings), secret_key])
     assert "10.0.10.5" in res["diff"][0]["after"]
     assert NEW_SECRET not in res["_stdout"]
     assert old_secret not in res["_stdout"]
@@ -82,7 +82,8 @@ def test_apply_keeps_owner_mode_and_is_idempotent(tmp_path, name, settings, secr
     assert "10.0.10.5" in text and NEW_SECRET in text
     assert NEW_SECRET not in res["_stdout"]
     backups = res["backup_files"]
-    assert len(backups) == 1 and open(backups[0], "rb").read() == original
+    with open(backups[0], "rb") as f:
+        assert len(backups) == 1 and f.read() == original
     again = run(tmp_path, "app_connection", args)
     assert again["changed"] is False and again["changes"] == []
     assert path.read_text() == text
@@ -110,7 +111,7 @@ def test_non_literal_goes_to_the_env_file(tmp_path):
                                  "database.password": "DB_PASSWORD"}
     assert snapshot(path) == before
     text = env.read_text()
-    assert "DB_HOST=10.0.10.5\n" in text and "DB_NAME='shop'\n" in text and 'DB_PASSWORD="%s"' % NEW_SECRET in text
+    assert "DB_HOST=10.0.10.5\n" in text and "DB_NAME='shop'\n" in text and f'DB_PASSWORD="{NEW_SECRET}"' in text
     assert "MAIL_SMTP_SERVER=smtp.example.com\n" in text
     assert NEW_SECRET not in res["_stdout"]
     assert run(tmp_path, "app_connection", args)["changed"] is False
@@ -151,7 +152,7 @@ def test_datadir_permissions_check_diff_then_apply(tmp_path):
     root = tmp_path / "data"
     (root / "shop").mkdir(parents=True)
     for i in range(30):
-        (root / "shop" / ("t%02d.ibd" % i)).write_bytes(b"x")
+        (root / "shop" / f"t{i:02d}.ibd").write_bytes(b"x")
     args = dict(path=str(root), owner="nobody", group="nogroup", sample_size=5)
     res = run(tmp_path, "datadir_permissions", args, check=True, diff=True)
     assert res["changed"] is True and res["counts"]["owner"] == 32 and res["counts"]["file_mode"] == 30
