@@ -15,12 +15,12 @@ description:
     quoting, whitespace and other sections with keys of the same name (such as a mail C(host))
     stay byte for byte.
   - "Formats: C(.env) files (quoted values, C(export) prefix, comments; a missing key is appended);
-    PHP files that return an array, C(new \\Phalcon\\Config([...])) or C(new Phalcon\\Config\\Config([...]))
+    PHP files that return an array or a C(\\Phalcon\\Config) or C(Phalcon\\Config\\Config) object built from one
     in short or long array syntax; INI files with sections (a missing key is added to its section);
     JSON and YAML files (block style)."
   - Keys are dotted paths into the file's structure (C(database.host), C(queue.beanstalk.host)); in a
     C(.env) file they are the variable names (C(DB_HOST)); in an INI file C(section.key).
-  - When a PHP value is not a literal but an expression such as C(getenv('DB_HOST')) or
+  - When a PHP value is not a literal but an expression such as a C(getenv) call or
     C($_ENV['DB_HOST'] ?? 'localhost'), the module changes nothing and fails with a message naming the
     environment variable to set instead. When O(env_file) names the C(.env) file the application
     reads, the module sets that variable there instead.

@@ -14,7 +14,8 @@ description:
     The inventory holds the flavor and version; the settings a physical copy of the data directory
     depends on (C(lower_case_table_names), C(innodb_page_size), C(innodb_data_file_path), redo log size,
     C(log_bin), C(server_id), ...); every schema with its tables, each with engine, exact row count
-    (C(COUNT(*))), C(CHECKSUM TABLE ... EXTENDED) and a digest of its definition; the definitions of
+    (a full C(SELECT COUNT) of every row), C(CHECKSUM TABLE ... EXTENDED) and a digest of its definition;
+    the definitions of
     views, triggers, routines and events; and users with their grants.
   - Take one before a migration and one after it, then compare them (O(mode=compare)). The result lists
     the differences and is empty when nothing was lost.
@@ -55,7 +56,7 @@ options:
     default: true
   row_counts:
     description:
-      - Record the exact row count of every table (C(SELECT COUNT(*))).
+      - Record the exact row count of every table (a full C(SELECT COUNT) of every row).
     type: bool
     default: true
   users:
