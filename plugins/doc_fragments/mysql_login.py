@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 
-
-
 class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:

@@ -3,7 +3,6 @@
 """A small PyMySQL connector shared by the tiersplit modules."""
 
 
-
 import os
 import traceback
 

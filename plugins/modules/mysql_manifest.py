@@ -3,7 +3,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 
-
 DOCUMENTATION = r"""
 ---
 module: mysql_manifest
@@ -15,8 +14,7 @@ description:
     depends on (C(lower_case_table_names), C(innodb_page_size), C(innodb_data_file_path), redo log size,
     C(log_bin), C(server_id), ...); every schema with its tables, each with engine, exact row count
     (a full C(SELECT COUNT) of every row), C(CHECKSUM TABLE ... EXTENDED) and a digest of its definition;
-    the definitions of
-    views, triggers, routines and events; and users with their grants.
+    the definitions of views, triggers, routines and events; and users with their grants.
   - Take one before a migration and one after it, then compare them (O(mode=compare)). The result lists
     the differences and is empty when nothing was lost.
   - Password hashes in grants are replaced by a short SHA-256 digest, so two inventories still compare
@@ -74,7 +72,8 @@ options:
     type: dict
   ignore:
     description:
-      - With O(mode=compare), paths to leave out of the comparison, in the dotted form of RV(differences[].path);
+      - With O(mode=compare), paths to leave out of the comparison, in the dotted form of the C(path) of
+        RV(differences);
         a path also covers everything below it. For example C(settings.server_id) when the copy runs with its own
         server id, or C(server.version) after an upgrade.
     type: list

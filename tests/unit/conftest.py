@@ -1,7 +1,6 @@
 """Make the collection importable as ansible_collections.tiersplit.maintenance for pytest."""
 
 
-
 import os
 import sys
 import tempfile

@@ -1,7 +1,6 @@
 """Config editors over a corpus shaped like public Phalcon applications (Phalcon 3 and 5, Vokuro, INVO)."""
 
 
-
 import json
 import os
 import shutil
@@ -115,8 +114,8 @@ def test_each_setting_changes_and_nothing_else(name, fmt, key, value, neighbour)
 
 
 def test_numbers_stay_numbers_and_strings_keep_their_quotes():
-    new, _unused = appconfig.set_values("php", load("phalcon5_config.php"), {"database.port": "3307",
-                                                                       "database.host": "db"})
+    new, _unused = appconfig.set_values("php", load("phalcon5_config.php"),
+                                        {"database.port": "3307", "database.host": "db"})
     assert "'port'     => 3307," in new
     assert "'host'     => 'db'," in new
     new, _unused = appconfig.set_values("php", load("phalcon3_long_array.php"), {"database.host": "db"})

@@ -1,7 +1,6 @@
 """datadir repair on real temporary trees (needs root to change owners)."""
 
 
-
 import os
 import socket
 import stat

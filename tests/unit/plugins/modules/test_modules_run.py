@@ -177,8 +177,8 @@ def test_manifest_compare_without_a_server(tmp_path):
                                                ignore=["settings.server_id"]))
     assert res["equal"] is False
     assert res["tables_with_differences"] == ["shop.items"]
-    assert [d["path"] for d in res["differences"]] == ["schemas.shop.tables.items.checksum",
-                                                        "schemas.shop.tables.items.rows"]
+    paths = [d["path"] for d in res["differences"]]
+    assert paths == ["schemas.shop.tables.items.checksum", "schemas.shop.tables.items.rows"]
     bad = run(tmp_path, "mysql_manifest", dict(mode="compare", reference={"x": 1}, current=ref))
     assert bad["failed"] is True and "not an inventory" in bad["msg"]
 
