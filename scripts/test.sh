@@ -70,9 +70,30 @@ if [ $# -eq 0 ]; then
   run execution-environment ee
   set -- $(scenarios)
 fi
+# Molecule scenarios, up to TIERSPLIT_TEST_JOBS at a time (each on its own
+# copy of the lab hosts); each one's output goes to tests/output/ and is
+# printed when it ends: the tail when it passed, all of it when it failed.
+molecule_scenario() {
+  local s="$1" log="tests/output/molecule-$1.log" rc=0
+  molecule test -s "$s" >"$log" 2>&1 || rc=$?
+  if [ $rc -eq 0 ]; then
+    printf '\n---- molecule %s: passed; end of %s ----\n' "$s" "$log"
+    tail -n 25 "$log"
+  else
+    printf '\n---- molecule %s: FAILED (exit %d); %s ----\n' "$s" "$rc" "$log"
+    cat "$log"
+  fi
+  return $rc
+}
+mkdir -p tests/output
+jobs_max="${TIERSPLIT_TEST_JOBS:-2}"
+pids=()
 for s in "$@"; do
-  run "molecule:$s" molecule test -s "$s"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 2; done
+  stage "molecule:$s" molecule_scenario "$s" &
+  pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 
 echo
 echo "== tiersplit test suite: time of each stage =="
