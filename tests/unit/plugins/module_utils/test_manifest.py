@@ -3,7 +3,6 @@
 import copy
 
 import pytest
-
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf
 
 BASE = {
