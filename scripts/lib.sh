@@ -47,7 +47,8 @@ apt_install() {
 
 host_packages() {
   require_root
-  apt_install docker.io debootstrap apt-cacher-ng python3 python3-venv git ca-certificates rsync openssh-client
+  apt_install docker.io debootstrap apt-cacher-ng python3 python3-venv git ca-certificates rsync openssh-client \
+    php-cli  # php -l and a unit test that has PHP read an edited config
 }
 
 # The first Debian mirror named in this machine's apt sources (never hard-coded).
