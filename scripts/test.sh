@@ -19,6 +19,7 @@ run() { stage "$@" || failed=$((failed + 1)); }
 
 lint() {
   yamllint -s . &&
+  antsibull-changelog lint &&
   ruff check . &&
   ansible-lint --offline -q
 }
@@ -37,7 +38,9 @@ build() {
   local out dest mods m
   out=$(mktemp -d); dest=$(mktemp -d)
   ansible-galaxy collection build --force --output-path "$out" . &&
-  ansible-galaxy collection install --offline --no-deps -p "$dest" "$out"/tiersplit-maintenance-*.tar.gz &&
+  ANSIBLE_COLLECTIONS_PATH="$dest" ansible-galaxy collection install --offline --no-deps --force \
+    -p "$dest" "$out"/tiersplit-maintenance-*.tar.gz >/dev/null &&
+  test -f "$dest/ansible_collections/tiersplit/maintenance/MANIFEST.json" &&
   mods=$(ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t module -l tiersplit.maintenance --json \
          | python -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin))))') || return 1
   log "modules in the built collection: ${mods:-none}"
