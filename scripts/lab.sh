@@ -26,6 +26,9 @@ case "$cmd" in
     if [ -f playbooks/phase1.yml ] && [ -f playbooks/phase2.yml ]; then
       stage phase1 ansible-playbook playbooks/phase1.yml
       stage phase2 ansible-playbook playbooks/phase2.yml
+      stage verify ansible-playbook playbooks/verify.yml
+      report=$(ls -t playbooks/tiersplit-reports/*.txt 2>/dev/null | head -n 2 || true)
+      [ -z "$report" ] || { log "migration report(s): $report"; cat $report; }
     fi
     stage lab-status ansible-playbook lab/status.yml
     ;;

@@ -59,9 +59,16 @@ ee() {
   local rc=$?; rm -rf "$ctx"; return $rc
 }
 
+# Every scenario, the longest first so that two at a time finish together.
 scenarios() {
   local s
-  for s in molecule/*/molecule.yml; do basename "$(dirname "$s")"; done
+  for s in e2e datadir_migration worker database lab_smoke modules; do
+    [ -f "molecule/$s/molecule.yml" ] && echo "$s"
+  done
+  for s in molecule/*/molecule.yml; do
+    s=$(basename "$(dirname "$s")")
+    case " e2e datadir_migration worker database lab_smoke modules " in *" $s "*) ;; *) echo "$s" ;; esac
+  done
 }
 
 run machine prepare_machine
