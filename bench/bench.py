@@ -125,11 +125,16 @@ class Bench:
         self.results["not_measured"][step] = why
         self.save()
 
-    def playbook(self, playbook: str, *extra: str, log_name: str) -> tuple[int, float]:
+    def playbook(self, playbook: str, *extra: str, log_name: str, timeout: float = 1800) -> tuple[int, float]:
+        """Run a playbook (bounded: killed after timeout seconds, exit 124 then)."""
         cmd = ["ansible-playbook", playbook, "-e", f"@{HERE / 'vars.yml'}", *extra]
         t0 = time.monotonic()
         with open(self.out / "logs" / f"{log_name}.log", "w") as fh:
-            rc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT).returncode
+            try:
+                rc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout).returncode
+            except subprocess.TimeoutExpired:
+                fh.write(f"\nmsg: killed by the benchmark after {timeout:.0f} s\n")
+                rc = 124
         return rc, time.monotonic() - t0
 
     # ---- lab state ------------------------------------------------------------------------------
@@ -241,7 +246,7 @@ for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
             extra = ["-e", f"datadir_migration_method={method}", "-e", f"datadir_migration_id={mig_id}",
                      "-e", f"datadir_migration_report_dir={report_dir}"]
             if method == "replica":
-                extra += ["-e", "datadir_migration_enable_source_binlog=true"]
+                extra += ["-e", json.dumps({"datadir_migration_enable_source_binlog": True})]
             rc, wall = self.playbook(str(HERE / "migrate.yml"), *extra, log_name=f"migrate-{tag}")
             time.sleep(self.args.writer_lead)
             entries = self.stop_writer(logf, stop)
