@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -253,17 +255,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--latest", help="also write results.md here")
+    ap.add_argument("--latest-chart", help="also copy chart.png here (linked from the --latest copy)")
     args = ap.parse_args()
     d = Path(args.dir)
     res = json.loads((d / "results.json").read_text())
     md = markdown(res)
-    (d / "results.md").write_text(md)
+    (d / "results.md").write_text(md + "\n![benchmark chart](chart.png)\n")
     try:
         chart(res, d / "chart.png")
     except ImportError as exc:
         print(f"no chart: {exc} (pip install -r bench/requirements.txt)")
     if args.latest:
-        Path(args.latest).write_text(md)
+        latest = md
+        if args.latest_chart and (d / "chart.png").exists():
+            shutil.copyfile(d / "chart.png", args.latest_chart)
+            rel = os.path.relpath(args.latest_chart, Path(args.latest).resolve().parent)
+            latest += f"\n![benchmark chart]({rel})\n"
+        Path(args.latest).write_text(latest)
     print(md)
 
 
