@@ -17,7 +17,8 @@
 # to change --size-mb, tear the copy down first (scripts/lab.sh down with the
 # same variables) or drop --keep-lab. Output: bench/results/<UTC timestamp>/
 # results.json, results.md, chart.png, logs/; docs/benchmarks-latest.md is a
-# copy of results.md. Figures are printed, never asserted. Run as root.
+# copy of results.md (bench/chart-latest.png of the chart). Figures are
+# printed, never asserted. Run as root.
 # See docs/benchmarks.md.
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -32,8 +33,8 @@ while [ $# -gt 0 ]; do
     --only) only="$2"; shift 2 ;;
     --perm-files) perm_files="$2"; shift 2 ;;
     --keep-lab) keep_lab=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-    *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
 
@@ -56,7 +57,8 @@ mkdir -p "$out"
 rc=0
 stage bench python3 "$BENCH_DIR/bench.py" --out "$out" --size-mb "$size_mb" --runs "$runs" \
   --only "$only" --perm-files "$perm_files" || rc=$?
-stage report python3 "$BENCH_DIR/report.py" "$out" --latest "$TS_ROOT/docs/benchmarks-latest.md" || rc=$?
+stage report python3 "$BENCH_DIR/report.py" "$out" --latest "$TS_ROOT/docs/benchmarks-latest.md" \
+  --latest-chart "$BENCH_DIR/chart-latest.png" || rc=$?
 log "results in $out"
 if [ "$keep_lab" -eq 0 ]; then
   stage lab-down ansible-playbook lab/containers.yml -e lab_state=absent
