@@ -62,12 +62,12 @@ ee() {
 # Every scenario, the longest first so that two at a time finish together.
 scenarios() {
   local s
-  for s in e2e datadir_migration worker database lab_smoke modules; do
+  for s in e2e datadir_migration_replica datadir_migration worker database lab_smoke modules; do
     [ -f "molecule/$s/molecule.yml" ] && echo "$s"
   done
   for s in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$s")")
-    case " e2e datadir_migration worker database lab_smoke modules " in *" $s "*) ;; *) echo "$s" ;; esac
+    case " e2e datadir_migration_replica datadir_migration worker database lab_smoke modules " in *" $s "*) ;; *) echo "$s" ;; esac
   done
 }
 
