@@ -130,7 +130,9 @@ def markdown(res: dict[str, Any]) -> str:
               "| vs dump |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 
     def vs(t: float | None) -> str:
-        return "-" if not (t and dump) else f"{dump / t:.1f}x faster"
+        if not (t and dump):
+            return "-"
+        return f"{dump / t:.1f}x faster" if t <= dump else f"{t / dump:.1f}x slower"
 
     if "dump" in m:
         d = m["dump"]
