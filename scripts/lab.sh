@@ -27,7 +27,7 @@ case "$cmd" in
       stage phase1 ansible-playbook playbooks/phase1.yml
       stage phase2 ansible-playbook playbooks/phase2.yml
       stage verify ansible-playbook playbooks/verify.yml
-      report=$(ls -t playbooks/tiersplit-reports/*.txt 2>/dev/null | head -n 2 || true)
+      report=$(ls playbooks/tiersplit-reports/*-stage*.txt 2>/dev/null || true)
       [ -z "$report" ] || { log "migration report(s): $report"; cat $report; }
     fi
     stage lab-status ansible-playbook lab/status.yml
