@@ -99,7 +99,9 @@ ensure_docker() {
   if docker info >/dev/null 2>&1; then return 0; fi
   command -v dockerd >/dev/null || apt_install docker.io
   log "no Docker engine answers: starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # Started from a subshell that exits at once: dockerd is not a child of the
+  # calling script (whose "wait" would otherwise wait for it) and outlives it.
+  (setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &)
   local i
   for i in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
