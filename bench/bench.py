@@ -41,6 +41,12 @@ FRESH = "/var/lib/tiersplit-bench-fresh"
 DATADIR = "/var/lib/mysql"
 SSH_OPTS = "-c aes128-gcm@openssh.com -o Compression=no -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
 WRITER_TABLE = "tiersplit_bench_writer"
+# On the source: the role's binary logging drop-in (datadir_migration_enable_source_binlog) and the
+# benchmark's own listen address for the replica step (replication needs the source's port reachable
+# from the target; Debian's MariaDB binds 127.0.0.1, and the role leaves that decision to the user).
+SOURCE_CNF_DIR = "/etc/mysql/mariadb.conf.d"
+BINLOG_CNF = f"{SOURCE_CNF_DIR}/zz-tiersplit-source-binlog.cnf"
+LISTEN_CNF = f"{SOURCE_CNF_DIR}/zz-tiersplit-bench-listen.cnf"
 
 
 def log(msg: str) -> None:
@@ -143,6 +149,25 @@ class Bench:
                            "for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done; "
                            "mysql -e 'SET GLOBAL read_only = 0'")
 
+    def source_without_binlog(self, listen: bool) -> None:
+        """Source as Debian ships it (binary logging off), listening for replication when listen.
+
+        Before every replica run: the role finds binary logging off and enables it itself
+        (datadir_migration_enable_source_binlog), so every run pays that restart, as a user's first
+        run on a Debian source does. After the replica step (listen=False) the source is as the lab
+        made it, for the steps after it (the phase playbooks choose their method by binary logging).
+        """
+        listen_cnf = (f"printf '[mysqld]\\nbind_address = 0.0.0.0\\n' > {LISTEN_CNF}; chmod 0644 {LISTEN_CNF}"
+                      if listen else f"rm -f {LISTEN_CNF}")
+        self.lab.sh("app", f"""
+rm -f {BINLOG_CNF}
+{listen_cnf}
+systemctl restart mariadb
+for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
+test "$(mysql -NB -e 'SELECT @@global.log_bin')" = 0
+""")
+        self.source_up()
+
     def reset_target(self) -> None:
         self.lab.sh("db", f"""
 systemctl stop mariadb || true
@@ -234,9 +259,18 @@ for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
 
     def bench_method(self, method: str) -> None:
         self.lab.copy_in("app", HERE / "writer.py", "/usr/local/bin/tiersplit-bench-writer")
+        try:
+            self._bench_method(method)
+        finally:
+            if method == "replica":
+                self.source_without_binlog(listen=False)
+
+    def _bench_method(self, method: str) -> None:
         runs: list[dict[str, Any]] = []
         for r in range(self.args.runs):
             self.reset_target()
+            if method == "replica":
+                self.source_without_binlog(listen=True)
             self.source_up()
             tag = f"{method}-{r + 1}-{int(time.time())}"
             mig_id = f"bench-{tag}"
@@ -246,6 +280,7 @@ for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
             extra = ["-e", f"datadir_migration_method={method}", "-e", f"datadir_migration_id={mig_id}",
                      "-e", f"datadir_migration_report_dir={report_dir}"]
             if method == "replica":
+                # The source has binary logging off (source_without_binlog): the role enables it.
                 extra += ["-e", json.dumps({"datadir_migration_enable_source_binlog": True})]
             rc, wall = self.playbook(str(HERE / "migrate.yml"), *extra, log_name=f"migrate-{tag}")
             time.sleep(self.args.writer_lead)
@@ -260,12 +295,19 @@ for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
                 self.results["measurements"].setdefault(f"{method}_failures", []).append(why)
                 break
             report = json.loads((report_dir / f"{mig_id}-stage1.json").read_text())
-            run = {"wall_s": round(wall, 2), "report": report, **writer_view(entries)}
+            binlog = report.get("binlog_restart") or {}
+            run = {"wall_s": round(wall, 2), "report": report,
+                   **writer_view(entries, float(report.get("downtime", {}).get("first_refused_write") or 0) or None)}
+            if binlog:
+                restart_window = refused_window(entries, float(binlog["first_refused_write"]))
+                run["writer_binlog_restart_s"] = round(restart_window[0], 2) if restart_window else 0.0
             run["rows_lost"], run["rows_expected"] = self.rows_lost(entries, run)
             runs.append(run)
             log(f"{method} run {r + 1}: playbook {wall:.1f} s, role run {report.get('run_seconds')} s, copy "
                 f"{report.get('copy_seconds')} s, downtime (role) {report.get('downtime', {}).get('seconds')} s, "
-                f"(writer) {run['writer_downtime_s']} s, rows lost {run['rows_lost']} of {run['rows_expected']}")
+                f"(writer) {run['writer_downtime_s']} s, rows lost {run['rows_lost']} of {run['rows_expected']}"
+                + (f", binlog restart (role) {binlog.get('seconds')} s, (writer) {run.get('writer_binlog_restart_s')} s"
+                   if binlog else ""))
         self.results["measurements"][method] = method_summary(method, runs)
         self.save()
 
@@ -366,9 +408,9 @@ for i in $(seq 1 60); do mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
         self.save()
 
 
-def writer_view(entries: list[tuple[int, float, bool]]) -> dict[str, Any]:
-    """The longest run of refused writes: the downtime window the application saw."""
-    best: tuple[float, float | None, float | None, int] | None = None
+def refused_windows(entries: list[tuple[int, float, bool]]) -> list[tuple[float, float | None, float | None, int]]:
+    """Every run of refused writes: (span s, last accepted before, first accepted after, refused count)."""
+    out = []
     i = 0
     while i < len(entries):
         if entries[i][2]:
@@ -380,9 +422,29 @@ def writer_view(entries: list[tuple[int, float, bool]]) -> dict[str, Any]:
         last_ok = entries[i - 1][1] if i > 0 else None
         first_ok = entries[j][1] if j < len(entries) else None
         span = (first_ok or entries[j - 1][1]) - (last_ok or entries[i][1])
-        if best is None or span > best[0]:
-            best = (span, last_ok, first_ok, j - i)
+        out.append((span, last_ok, first_ok, j - i))
         i = j
+    return out
+
+
+def refused_window(entries: list[tuple[int, float, bool]],
+                   at: float | None) -> tuple[float, float | None, float | None, int] | None:
+    """The run of refused writes around the time at (the role's own start of a window), else the longest."""
+    windows = refused_windows(entries)
+    if not windows:
+        return None
+    if at is not None:
+        around = [w for w in windows
+                  if (w[1] is None or w[1] - 1.0 <= at) and (w[2] is None or at <= w[2] + 1.0)]
+        if around:
+            return max(around, key=lambda w: w[0])
+    return max(windows, key=lambda w: w[0])
+
+
+def writer_view(entries: list[tuple[int, float, bool]], at: float | None = None) -> dict[str, Any]:
+    """The downtime window the application saw: the refused writes around the role's cutover window
+    (a replica run that enabled binary logging has a second, earlier one: its restart)."""
+    best = refused_window(entries, at)
     accepted = sum(1 for e in entries if e[2])
     if best is None:
         return {"writer_downtime_s": 0.0, "writes_accepted": accepted, "writes_refused": 0,
@@ -402,11 +464,15 @@ def method_summary(method: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         return [float(r["report"][key]) for r in runs if r["report"].get(key) is not None]
     downtime = [float(r["report"]["downtime"]["seconds"]) for r in runs if r["report"].get("downtime")]
     sent = [int(r["report"]["bytes_sent"]) for r in runs]
+    binlog = [float(r["report"]["binlog_restart"]["seconds"]) for r in runs if r["report"].get("binlog_restart")]
     return {"what": f"tiersplit.maintenance.datadir_migration method {method}, stage 1, writer on the source",
             "total_s": summary(rep("run_seconds")), "playbook_wall_s": summary([r["wall_s"] for r in runs]),
             "copy_s": summary(rep("copy_seconds")), "final_pass_s": summary(rep("final_pass_seconds")),
             "downtime_s": summary(downtime),
             "writer_downtime_s": summary([r["writer_downtime_s"] for r in runs]),
+            "binlog_restart_s": summary(binlog),
+            "writer_binlog_restart_s": summary([r["writer_binlog_restart_s"] for r in runs
+                                                if "writer_binlog_restart_s" in r]),
             "bytes_moved": int(statistics.median(sent)) if sent else None,
             "throughput_mib_s": summary(rep("throughput_mb_per_s")),
             "rows_lost": [r["rows_lost"] for r in runs], "rows_expected": [r["rows_expected"] for r in runs],

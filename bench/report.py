@@ -87,8 +87,18 @@ def targets(res: dict[str, Any]) -> list[str]:
     if rd is None:
         out.append(f"- `replica` downtime <= 5 s: **not measured** ({nm.get('replica', 'no figure')})")
     else:
-        out.append(f"- `replica` downtime <= 5 s: {rd:.1f} s: "
+        out.append(f"- `replica` downtime <= 5 s: {rd:.1f} s (cutover, role's window): "
                    + ("met" if rd <= 5 else f"**missed** by {rd - 5:.1f} s"))
+        wd = med(m["replica"].get("writer_downtime_s"))
+        if wd is not None:
+            out.append(f"  - as the writer saw it: {wd:.1f} s: "
+                       + ("met" if wd <= 5 else f"**missed** by {wd - 5:.1f} s"))
+        br = med(m["replica"].get("binlog_restart_s"))
+        if br is not None:
+            both = br + rd
+            out.append(f"  - plus the binlog restart before the copy (the role enabled binary logging on the "
+                       f"source, a separate outage): {br:.1f} s; both outages together {both:.1f} s: "
+                       + ("within 5 s" if both <= 5 else f"over 5 s by {both - 5:.1f} s"))
     # 4. rsync downtime <= 20% of cold downtime
     rs, cd = med(m.get("rsync", {}).get("downtime_s")), med(m.get("cold", {}).get("downtime_s"))
     if rs is None or cd is None:
@@ -117,7 +127,8 @@ def markdown(res: dict[str, Any]) -> str:
     dump = med(m.get("dump", {}).get("total_s"))
     lines = [f"# tiersplit benchmark, {res['started_utc']}", ""]
     lines += [
-        f"Machine: {start['nproc']} cores, {start['mem_gib']} GiB, {start['kernel']} (Docker; gVisor kernel), "
+        f"Machine: {start['nproc']} cores, {start['mem_gib']} GiB, {start['kernel']} (Debian 12 host; the lab's "
+        "hosts are Docker containers on it), "
         f"load average {', '.join(f'{x:.2f}' for x in start['loadavg'])} at the start"
         + (f" and {', '.join(f'{x:.2f}' for x in end['loadavg'])} at the end" if end else "")
         + ". Other work shared the machine: the figures are noisy; compare ratios within this run.", "",
@@ -162,6 +173,16 @@ def markdown(res: dict[str, Any]) -> str:
               "rows the writer saw accepted before the window that are missing on the target. Bytes moved "
               "for dump and reload is the SQL text of the two application schemas; for the physical ways "
               "the whole instance's datadir.", ""]
+    rep = m.get("replica", {})
+    if med(rep.get("binlog_restart_s")) is not None:
+        lines += ["The source had binary logging off before every `replica` run (as Debian ships MariaDB); the "
+                  "role enabled it (`datadir_migration_enable_source_binlog`: a drop-in and one restart of the "
+                  "source before the copy). That restart is a separate, earlier outage, not in the downtime "
+                  "columns above (which are the cutover):", "",
+                  "| method | binlog restart s (role) | binlog restart s (writer) | cutover downtime s (role) |",
+                  "| --- | --- | --- | --- |",
+                  f"| `replica` | {fmt_s(rep.get('binlog_restart_s'))} | {fmt_s(rep.get('writer_binlog_restart_s'))} "
+                  f"| {fmt_s(rep.get('downtime_s'))} |", ""]
     extra = [meth for meth in METHODS if meth in m]
     if extra:
         lines += ["| method | playbook wall s | copy passes s | final pass s | verified equal |",
