@@ -56,7 +56,7 @@ ee() {
 
 # Every scenario, the longest first so that two at a time finish together;
 # scenarios not named here follow in alphabetical order.
-LONGEST_FIRST="e2e datadir_migration_replica datadir_migration worker bad_input database lab_smoke modules"
+LONGEST_FIRST="e2e datadir_migration_replica datadir_migration faults worker bad_input database lab_smoke modules"
 scenarios() {
   local s
   for s in $LONGEST_FIRST; do
