@@ -1,0 +1,217 @@
+"""Unit tests of the source's downtime window (module_utils/window.py): digests and the order of the steps."""
+
+import json
+import os
+
+import pytest
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import window as win
+
+
+def make_tree(root):
+    os.makedirs(os.path.join(root, "shop", "sub"))
+    with open(os.path.join(root, "ibdata1"), "wb") as f:
+        f.write(os.urandom(3 * win.CHUNK + 17))
+    with open(os.path.join(root, "shop", "t.ibd"), "wb") as f:
+        f.write(b"rows" * 1000)
+    with open(os.path.join(root, "shop", "sub", "empty"), "wb"):
+        pass
+    with open(os.path.join(root, ".tiersplit-migration"), "w") as f:
+        f.write("app-to-db\n")
+    os.symlink("t.ibd", os.path.join(root, "shop", "link"))
+
+
+def test_tree_digests_cover_files_links_and_dirs(tmp_path):
+    root = str(tmp_path / "d")
+    make_tree(root)
+    d = win.tree_digests(root, exclude=[".tiersplit-migration"])
+    assert ".tiersplit-migration" not in d
+    assert d["shop"]["type"] == "dir"
+    assert d["shop/link"] == {"type": "link", "size": 0, "digest": "t.ibd"}
+    assert d["ibdata1"]["size"] == 3 * win.CHUNK + 17
+    assert d["shop/sub/empty"]["digest"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert all(v["digest"] for v in d.values() if v["type"] == "file")
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_digests_do_not_depend_on_threads(tmp_path, workers):
+    root = str(tmp_path / "d")
+    make_tree(root)
+    assert win.tree_digests(root, workers=workers) == win.tree_digests(root, workers=1)
+
+
+def test_a_copy_is_equal_and_every_kind_of_difference_is_named(tmp_path):
+    src, dst = str(tmp_path / "s"), str(tmp_path / "t")
+    make_tree(src)
+    make_tree(dst)
+    # make_tree writes random bytes into ibdata1: copy the source's
+    with open(os.path.join(src, "ibdata1"), "rb") as f, open(os.path.join(dst, "ibdata1"), "wb") as g:
+        g.write(f.read())
+    ref = win.tree_digests(src)
+    assert win.compare_digests(ref, win.tree_digests(dst)) == []
+
+    # same size, same mtime, other bytes: the case an rsync pass by size and time misses
+    p = os.path.join(dst, "shop", "t.ibd")
+    st = os.stat(p)
+    with open(p, "r+b") as f:
+        f.write(b"ROWS")
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.unlink(os.path.join(dst, "shop", "sub", "empty"))
+    with open(os.path.join(dst, "extra"), "w") as f:
+        f.write("x")
+    diffs = {d["path"]: d["kind"] for d in win.compare_digests(ref, win.tree_digests(dst))}
+    assert diffs == {"shop/t.ibd": "changed", "shop/sub/empty": "missing", "extra": "added"}
+
+
+def test_summary_changes_with_any_byte(tmp_path):
+    root = str(tmp_path / "d")
+    make_tree(root)
+    a = win.digest_summary(win.tree_digests(root))
+    with open(os.path.join(root, "shop", "t.ibd"), "ab") as f:
+        f.write(b"!")
+    b = win.digest_summary(win.tree_digests(root))
+    assert a["files"] == b["files"] == 4
+    assert b["bytes"] == a["bytes"] + 1
+    assert a["tree_digest"] != b["tree_digest"]
+
+
+def test_a_dangling_link_is_recorded_not_followed(tmp_path):
+    root = str(tmp_path / "d")
+    make_tree(root)
+    os.remove(os.path.join(root, "ibdata1"))
+    os.symlink("/nonexistent", os.path.join(root, "dangling"))
+    # a dangling link is recorded, not followed
+    assert win.tree_digests(root)["dangling"]["digest"] == "/nonexistent"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Number of files: 10\nTotal bytes sent: 1,234,567\nTotal bytes received: 12", 1234567),
+    ("Total bytes sent: 99", 99),
+    ("rsync error: some files could not be transferred", None),
+    ("", None),
+])
+def test_rsync_bytes_sent(text, expected):
+    assert win.rsync_bytes_sent(text) == expected
+
+
+def test_write_private_is_root_only_and_atomic(tmp_path):
+    path = str(tmp_path / "state" / "source-held.json")
+    win.write_private(path, win.note_json(win.held_note("mariadb", 0, 1, 12.5)))
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    with open(path) as f:
+        note = json.load(f)
+    assert note == {"service": "mariadb", "read_only": "0", "fast_shutdown": "1", "since": 12.5}
+    assert os.listdir(os.path.dirname(path)) == ["source-held.json"]
+
+
+class FakeHost:
+    """Records the order of the calls; fails where told."""
+
+    def __init__(self, fail=None, copy_rc=0):
+        self.calls = []
+        self.fail = fail
+        self.copy_rc = copy_rc
+        self.note = None
+
+    def _do(self, name):
+        self.calls.append(name)
+        if self.fail == name:
+            raise RuntimeError(name + " broke")
+
+    def query(self, sql):
+        self._do("query")
+        return [(0, 1)]
+
+    def execute(self, sql):
+        self._do(sql)
+
+    def close(self):
+        self.calls.append("close")
+
+    def manifest(self):
+        self._do("manifest")
+        return {"format": 1, "schemas": {"shop": {}}}
+
+    def stop_service(self, timeout):
+        self._do("stop")
+
+    def start_service(self):
+        self._do("start")
+
+    def wait_ready(self, timeout):
+        self._do("ready")
+
+    def copy(self, command, header):
+        self._do("copy")
+        return self.copy_rc, "Total bytes sent: 42\n" if self.copy_rc == 0 else "ssh: connection closed"
+
+    def digests(self):
+        self._do("digests")
+        return {"f": {"type": "file", "size": 1, "digest": "ab"}}
+
+    def write_note(self, note):
+        self._do("note")
+        self.note = note
+
+    def remove_note(self):
+        self._do("unnote")
+        self.note = None
+
+
+PARAMS = {"service": "mariadb", "copy_command": "true", "serve_after": True, "digests": True}
+
+
+def clock_from(start=100.0):
+    t = [start]
+
+    def clock():
+        t[0] += 1.0
+        return t[0]
+    return clock
+
+
+def test_the_window_runs_in_order_and_stage_1_serves_again():
+    host = FakeHost()
+    r = win.run_source_window(host, PARAMS, clock=clock_from())
+    order = [c for c in host.calls if c not in ("digests",)]
+    assert order == ["query", "note", "SET GLOBAL innodb_fast_shutdown = 0", "SET GLOBAL read_only = 1",
+                     "manifest", "close", "stop", "copy", "start", "ready", "unnote"]
+    assert host.calls.index("digests") > host.calls.index("stop")
+    assert host.note is None
+    t = r["times"]
+    assert t["first_refused_write"] < t["source_stopped"] < t["final_pass_start"] < t["first_accepted_write"]
+    assert r["copy"]["bytes_sent"] == 42
+    assert r["digest_summary"]["files"] == 1
+    assert r["source_settings"] == {"read_only": "0", "fast_shutdown": "1"}
+
+
+def test_stage_2_leaves_the_source_stopped_and_held():
+    host = FakeHost()
+    r = win.run_source_window(host, dict(PARAMS, serve_after=False), clock=clock_from())
+    assert "start" not in host.calls
+    assert host.note["service"] == "mariadb" and host.note["read_only"] == "0"
+    assert "first_accepted_write" not in r["times"]
+
+
+@pytest.mark.parametrize("fail,step", [
+    ("manifest", "inventory with writes refused"),
+    ("stop", "clean shutdown of the source"),
+    ("SET GLOBAL read_only = 1", "writes refused (downtime starts)"),
+    ("digests", "digests of the stopped datadir"),
+])
+def test_a_failed_step_is_named_with_the_settings_to_put_back(fail, step):
+    host = FakeHost(fail=fail)
+    with pytest.raises(win.WindowError) as e:
+        win.run_source_window(host, PARAMS, clock=clock_from())
+    assert e.value.step == step
+    assert e.value.result["source_settings"] == {"read_only": "0", "fast_shutdown": "1"}
+    assert "start" not in host.calls  # nothing is undone here: the caller restores from the note
+    assert host.note is not None
+
+
+def test_a_failed_copy_stops_before_the_source_serves():
+    host = FakeHost(copy_rc=255)
+    with pytest.raises(win.WindowError) as e:
+        win.run_source_window(host, PARAMS, clock=clock_from())
+    assert e.value.step == "final copy"
+    assert "exit 255" in str(e.value) and "connection closed" in str(e.value)
+    assert "start" not in host.calls
