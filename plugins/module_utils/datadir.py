@@ -205,3 +205,30 @@ def summary(res, owner_name, group_name):
         before.append(f"... and {rest} more\n")
         after.append(f"... and {rest} more\n")
     return "".join(before), "".join(after)
+
+
+class _SELinux:
+    def __init__(self, lib, setype):
+        self.lib = lib
+        self.setype = setype
+
+    def get(self, path):
+        rc, con = self.lib.lgetfilecon_raw(path)
+        return con if rc >= 0 else None
+
+    def set(self, path, context):
+        self.lib.lsetfilecon(path, context)
+
+
+def selinux_backend(setype):
+    try:
+        # Ansible's own binding of libselinux, imported only where SELinux is asked for.
+        from ansible.module_utils.compat import selinux  # pylint: disable=import-outside-toplevel
+    except (ImportError, OSError):
+        return None
+    try:
+        if selinux.is_selinux_enabled() != 1:
+            return None
+    except Exception:  # pylint: disable=broad-except
+        return None
+    return _SELinux(selinux, setype)

@@ -300,3 +300,37 @@ def run_source_window(host, params, clock=time.time):
 
 def note_json(note):
     return json.dumps(note, sort_keys=True) + "\n"
+
+
+# --- the target's side ---------------------------------------------------------------------------
+
+def swap_in(incoming, datadir, before, ours, rmtree):
+    """Put the copy in place; the target's datadir is kept as ``before``.
+
+    A datadir left by an earlier attempt of this same stage (``before`` exists and the datadir is this
+    migration's own copy) is removed first. Returns the list of what was done.
+    """
+    done = []
+    if not os.path.isdir(incoming):
+        raise RuntimeError(f"the copy {incoming} is missing: nothing was moved")
+    if os.path.lexists(datadir) and os.path.lexists(before):
+        if not ours:
+            raise RuntimeError(f"{datadir} and {before} both exist and {datadir} is not this migration's copy: "
+                               "move one of them away and run again")
+        rmtree(datadir)
+        done.append(f"removed the earlier attempt's {datadir}")
+    if os.path.lexists(datadir):
+        os.rename(datadir, before)
+        done.append(f"kept {datadir} as {before}")
+    os.rename(incoming, datadir)
+    done.append(f"moved {incoming} to {datadir}")
+    return done
+
+
+ERROR_LINE = re.compile(r"\[ERROR\]")
+
+
+def log_errors(lines, ignore=()):
+    """The [ERROR] lines of a server log that no ``ignore`` regular expression matches."""
+    patterns = [re.compile(p) for p in ignore]
+    return [line for line in lines if ERROR_LINE.search(line) and not any(p.search(line) for p in patterns)]

@@ -147,32 +147,6 @@ from ansible.module_utils.common.text.converters import to_native  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir  # noqa: E402
 
 
-class _SELinux:
-    def __init__(self, lib, setype):
-        self.lib = lib
-        self.setype = setype
-
-    def get(self, path):
-        rc, con = self.lib.lgetfilecon_raw(path)
-        return con if rc >= 0 else None
-
-    def set(self, path, context):
-        self.lib.lsetfilecon(path, context)
-
-
-def selinux_backend(setype):
-    try:
-        from ansible.module_utils.compat import selinux  # pylint: disable=import-outside-toplevel
-    except (ImportError, OSError):
-        return None
-    try:
-        if selinux.is_selinux_enabled() != 1:
-            return None
-    except Exception:  # pylint: disable=broad-except
-        return None
-    return _SELinux(selinux, setype)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -207,7 +181,7 @@ def main():
     except KeyError:
         module.fail_json(msg="group {} does not exist on this host".format(p["group"]))
 
-    se = selinux_backend(p["setype"]) if p["selinux"] else None
+    se = datadir.selinux_backend(p["setype"]) if p["selinux"] else None
     try:
         res = datadir.repair(root, uid, gid, dir_mode, file_mode, check_mode=module.check_mode, selinux=se,
                              sample_size=max(0, p["sample_size"]))

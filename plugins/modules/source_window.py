@@ -19,7 +19,7 @@ description:
     the server cleanly, runs the final copy (O(copy_command)) while it reads the digest of every file of
     the stopped datadir, and with O(serve_after) starts the source again and waits until it answers."
   - The per-file digests of the cleanly stopped datadir are returned so that the target can prove its
-    copy byte for byte (module M(tiersplit.maintenance.datadir_digest)).
+    copy byte for byte (module M(tiersplit.maintenance.target_cutover)).
   - On failure nothing is undone here; the result names the step and holds the settings to put back
     (the role's rescue and its rerun restore the source from them or from the note).
 author:

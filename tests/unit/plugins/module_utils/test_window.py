@@ -215,3 +215,48 @@ def test_a_failed_copy_stops_before_the_source_serves():
     assert e.value.step == "final copy"
     assert "exit 255" in str(e.value) and "connection closed" in str(e.value)
     assert "start" not in host.calls
+
+
+def test_swap_in_keeps_the_target_datadir_aside(tmp_path):
+    incoming, data, before = (str(tmp_path / n) for n in ("data.incoming", "data", "data.before"))
+    os.mkdir(incoming)
+    os.mkdir(data)
+    open(os.path.join(data, "fresh"), "w").close()
+    open(os.path.join(incoming, "copy"), "w").close()
+    done = win.swap_in(incoming, data, before, ours=False, rmtree=None)
+    assert os.listdir(data) == ["copy"] and os.listdir(before) == ["fresh"] and not os.path.exists(incoming)
+    assert len(done) == 2
+
+
+def test_swap_in_replaces_only_its_own_earlier_attempt(tmp_path):
+    incoming, data, before = (str(tmp_path / n) for n in ("data.incoming", "data", "data.before"))
+    for d in (incoming, data, before):
+        os.mkdir(d)
+    removed = []
+    with pytest.raises(RuntimeError, match="not this migration's copy"):
+        win.swap_in(incoming, data, before, ours=False, rmtree=removed.append)
+    assert removed == [] and os.path.isdir(incoming)
+
+    def rmtree(path):
+        removed.append(path)
+        os.rmdir(path)
+    win.swap_in(incoming, data, before, ours=True, rmtree=rmtree)
+    assert removed == [data] and os.path.isdir(data) and os.path.isdir(before) and not os.path.exists(incoming)
+
+
+def test_swap_in_without_a_copy_changes_nothing(tmp_path):
+    data, before = str(tmp_path / "data"), str(tmp_path / "data.before")
+    os.mkdir(data)
+    with pytest.raises(RuntimeError, match="nothing was moved"):
+        win.swap_in(str(tmp_path / "missing"), data, before, ours=False, rmtree=None)
+    assert os.path.isdir(data) and not os.path.exists(before)
+
+
+@pytest.mark.parametrize("ignore,expected", [
+    ((), ["2026-12-02 [ERROR] InnoDB: broken", "[ERROR] Plugin 'x' init failed"]),
+    ((r"Plugin 'x'",), ["2026-12-02 [ERROR] InnoDB: broken"]),
+])
+def test_log_errors(ignore, expected):
+    lines = ["2026-12-02 [Note] starting", "2026-12-02 [ERROR] InnoDB: broken", "[Warning] x",
+             "[ERROR] Plugin 'x' init failed"]
+    assert win.log_errors(lines, ignore) == expected

@@ -1,0 +1,333 @@
+#!/usr/bin/python
+# Copyright: tiersplit developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+DOCUMENTATION = r"""
+---
+module: target_cutover
+short_description: Prove, install, start and verify a copied MySQL/MariaDB data directory in one call
+version_added: "0.3.0"
+description:
+  - Runs, on the target host of a physical migration (role C(tiersplit.maintenance.datadir_migration),
+    methods C(cold) and C(rsync)), the target's part of the downtime window as one call.
+  - "In order: flushes the copy to disk (C(syncfs)) and proves it byte for byte against O(reference_digests)
+    (the digests M(tiersplit.maintenance.source_window) read from the stopped source; nothing is touched
+    when they differ); repairs owners and modes of the copy; stops the target server; keeps the target's
+    data directory as O(before) and renames the copy into place; starts the server; fails on an
+    C([ERROR]) line of its log since the start; and compares the server's inventory with
+    O(reference_manifest)."
+  - The result holds the time of each step; C(times.verified) is when the verified target could accept
+    its first write.
+author:
+  - tiersplit developers (@tiersplit)
+extends_documentation_fragment:
+  - tiersplit.maintenance.mysql_login
+options:
+  incoming:
+    description: The copy (a directory beside O(datadir)).
+    type: path
+    required: true
+  datadir:
+    description: The target server's data directory.
+    type: path
+    required: true
+  before:
+    description: Where the target's data directory is kept when the copy takes its place.
+    type: path
+    required: true
+  ours:
+    description: The data directory is this migration's own copy from an earlier attempt (it may be replaced).
+    type: bool
+    default: false
+  reference_digests:
+    description: Digests of the stopped source (C(digests) of M(tiersplit.maintenance.source_window)).
+    type: dict
+  digest_exclude:
+    description: Paths relative to the copy left out of the digests (the migration's marker).
+    type: list
+    elements: str
+    default: []
+  service:
+    description: The target server's systemd unit.
+    type: str
+    required: true
+  remove_auto_cnf:
+    description: Remove C(auto.cnf) from the copy (MySQL/Percona C(server_uuid)) when the source keeps running.
+    type: bool
+    default: false
+  owner:
+    description: Owner of every entry of the copy.
+    type: str
+    default: mysql
+  group:
+    description: Group of every entry of the copy.
+    type: str
+    default: mysql
+  dir_mode:
+    description: Mode of directories.
+    type: raw
+    default: "0750"
+  file_mode:
+    description: Mode of files.
+    type: raw
+    default: "0640"
+  setype:
+    description: SELinux type of every entry, where SELinux is enabled.
+    type: str
+    default: mysqld_db_t
+  error_log_ignore:
+    description: Regular expressions of C([ERROR]) lines that do not stop the cutover.
+    type: list
+    elements: str
+    default: []
+  start_timeout:
+    description: Seconds to wait for the server to answer after its start.
+    type: int
+    default: 300
+  reference_manifest:
+    description:
+      - The source's inventory taken with writes refused (C(manifest) of M(tiersplit.maintenance.source_window)).
+        Compared without row counts and checksums (the files proved the rows).
+    type: dict
+  compare_ignore:
+    description: Inventory paths that may differ (settings, the version string, carried schemas).
+    type: list
+    elements: str
+    default: []
+notes:
+  - Requires PyMySQL on the target host.
+attributes:
+  check_mode:
+    support: none
+    details: The role does not call it in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: The target's part of the window
+  tiersplit.maintenance.target_cutover:
+    incoming: /var/lib/mysql.tiersplit-incoming
+    datadir: /var/lib/mysql
+    before: /var/lib/mysql.tiersplit-before-stage2
+    service: mariadb
+    reference_digests: "{{ window.digests }}"
+    reference_manifest: "{{ window.manifest }}"
+    digest_exclude: [.tiersplit-migration]
+    compare_ignore: [settings, server.version, server.version_comment]
+"""
+
+RETURN = r"""
+times:
+  description: Epoch seconds of each step (synced, proven, permissions, stopped, swapped, started, verified).
+  returned: always
+  type: dict
+digest_summary:
+  description: Entries, files, bytes and one digest over the copy.
+  returned: when reference_digests is given
+  type: dict
+swap:
+  description: What the swap did.
+  returned: success
+  type: list
+permissions:
+  description: Counts of what the owner and mode repair changed.
+  returned: success
+  type: dict
+differences:
+  description: Differences between the inventories (empty when equal); or the first 50 differing files.
+  returned: when a comparison ran
+  type: list
+errors:
+  description: The [ERROR] lines of the server's log since its start.
+  returned: when the server logged errors
+  type: list
+failed_step:
+  description: The step that failed.
+  returned: failure
+  type: str
+"""
+
+import grp  # noqa: E402
+import os  # noqa: E402
+import pwd  # noqa: E402
+import shutil  # noqa: E402
+import time  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir, mysqlconn  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import window as win  # noqa: E402
+
+
+class Cutover:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.result = dict(changed=False, times={})
+        self.step = None
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.module.fail_json(msg=f"{self.step}: {msg}", failed_step=self.step, **self.result)
+
+    def mark(self, name):
+        self.result["times"][name] = time.time()
+
+    def systemctl(self, *args):
+        rc, out, err = self.module.run_command(["systemctl", *args])
+        if rc != 0:
+            self.fail("systemctl {} failed (exit {}): {}".format(" ".join(args), rc, (err or out).strip()))
+
+    def prove(self):
+        p = self.p
+        self.step = "the copy flushed to disk"
+        self.result["sync_call"] = win.syncfs(p["incoming"])
+        self.mark("synced")
+        if p["reference_digests"] is None:
+            return
+        self.step = "the copy is the stopped source byte for byte"
+        try:
+            digests = win.tree_digests(p["incoming"], exclude=p["digest_exclude"])
+        except OSError as e:
+            self.fail(f"cannot read the copy: {to_native(e)}")
+        self.result["digest_summary"] = win.digest_summary(digests)
+        diffs = win.compare_digests(p["reference_digests"], digests)
+        self.mark("proven")
+        if diffs:
+            listed = ", ".join("{} ({})".format(d["path"], d["kind"]) for d in diffs[:10])
+            self.fail(f"{p['incoming']} differs from the stopped source in {len(diffs)} entries, first: {listed}. "
+                      "The target was not touched.", differences=diffs[:50])
+
+    def permissions(self):
+        p = self.p
+        self.step = "owners and modes of the copy"
+        try:
+            uid = int(p["owner"]) if p["owner"].isdigit() else pwd.getpwnam(p["owner"]).pw_uid
+            gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
+            root = datadir.check_root(p["incoming"], datadir.home_directories(exclude_user=p["owner"]))
+            res = datadir.repair(root, uid, gid, datadir.parse_mode(p["dir_mode"], "dir_mode"),
+                                 datadir.parse_mode(p["file_mode"], "file_mode"),
+                                 selinux=datadir.selinux_backend(p["setype"]), sample_size=0)
+        except (KeyError, ValueError, OSError, datadir.UnsafeRoot) as e:
+            self.fail(to_native(e))
+        self.result["permissions"] = res.as_dict()
+        self.mark("permissions")
+
+    def install(self):
+        p = self.p
+        self.step = "stop the target server"
+        self.systemctl("stop", p["service"])
+        self.mark("stopped")
+        self.result["changed"] = True
+        self.step = "put the copy in place"
+        try:
+            self.result["swap"] = win.swap_in(p["incoming"], p["datadir"], p["before"], p["ours"], shutil.rmtree)
+        except (OSError, RuntimeError) as e:
+            self.fail(to_native(e))
+        if p["remove_auto_cnf"]:
+            try:
+                os.unlink(os.path.join(p["datadir"], "auto.cnf"))
+                self.result["swap"].append("removed auto.cnf")
+            except FileNotFoundError:
+                pass
+        self.mark("swapped")
+
+    def start(self):
+        p = self.p
+        self.step = "Start the target server"
+        since = int(time.time())
+        self.systemctl("enable", "--now", p["service"])
+        self.mark("started")
+        deadline = time.time() + p["start_timeout"]
+        conn, last = None, None
+        while time.time() < deadline:
+            try:
+                conn = mysqlconn.connect_from_params(p)
+                break
+            except Exception as e:  # pylint: disable=broad-except
+                last = e
+                time.sleep(0.05)
+        if conn is None:
+            self.fail(f"the server did not answer within {p['start_timeout']} s: {to_native(last)}")
+        self.mark("answers")
+        self.step = "The target started without errors"
+        lines = []
+        rc, out, _err = self.module.run_command(["journalctl", "-u", p["service"], "--since", f"@{since}",
+                                                 "-o", "cat", "--no-pager"])
+        if rc == 0:
+            lines.extend(out.splitlines())
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT @@log_error")
+                log_error = cur.fetchone()[0]
+            if log_error and log_error.startswith("/"):
+                with open(log_error, errors="replace") as f:
+                    lines.extend(f.readlines()[-500:])
+        except Exception:  # pylint: disable=broad-except
+            pass
+        errors = win.log_errors(lines, p["error_log_ignore"])
+        if errors:
+            conn.close()
+            self.fail(f"the target server logged errors after the copy: {errors[:10]}. Fix the cause (or list a "
+                      "regular expression for an error you accept in datadir_migration_error_log_ignore) and run "
+                      "again.", errors=errors[:50])
+        return conn
+
+    def verify(self, conn):
+        p = self.p
+        if p["reference_manifest"] is None:
+            conn.close()
+            return
+        self.step = "the target's inventory equals the source's"
+        try:
+            current = mf.collect(conn, checksums=False, row_counts=False, users=True)
+        finally:
+            conn.close()
+        diffs = mf.compare(p["reference_manifest"], current, ignore=p["compare_ignore"])
+        self.result["differences"] = diffs
+        if diffs:
+            self.fail(f"the target differs from the source: {diffs[:20]}. No cutover.")
+        self.mark("verified")
+
+    def run(self):
+        self.prove()
+        self.permissions()
+        self.install()
+        conn = self.start()
+        self.verify(conn)
+        self.module.exit_json(**self.result)
+
+
+def main():
+    argument_spec = mysqlconn.login_argument_spec()
+    argument_spec.update(
+        incoming=dict(type="path", required=True),
+        datadir=dict(type="path", required=True),
+        before=dict(type="path", required=True),
+        ours=dict(type="bool", default=False),
+        reference_digests=dict(type="dict"),
+        digest_exclude=dict(type="list", elements="str", default=[]),
+        service=dict(type="str", required=True),
+        remove_auto_cnf=dict(type="bool", default=False),
+        owner=dict(type="str", default="mysql"),
+        group=dict(type="str", default="mysql"),
+        dir_mode=dict(type="raw", default="0750"),
+        file_mode=dict(type="raw", default="0640"),
+        setype=dict(type="str", default="mysqld_db_t"),
+        error_log_ignore=dict(type="list", elements="str", default=[]),
+        start_timeout=dict(type="int", default=300),
+        reference_manifest=dict(type="dict"),
+        compare_ignore=dict(type="list", elements="str", default=[]),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=False)
+    mysqlconn.require_pymysql(module)
+    Cutover(module).run()
+
+
+if __name__ == "__main__":
+    main()
