@@ -85,7 +85,7 @@ options:
     description: Schemas left out of the inventory (the server's own).
     type: list
     elements: str
-    default: [mysql, information_schema, performance_schema, sys]
+    default: [information_schema, performance_schema, sys, mysql]
   owner:
     description: Who holds the source (written into the note), for example the run's lock owner.
     type: str
@@ -94,12 +94,13 @@ notes:
 attributes:
   check_mode:
     support: none
-    details: The window stops the source server; the role does not call it in check mode.
+    description: The window stops the source server; the role does not call it in check mode.
   diff_mode:
     support: none
+    description: Nothing to show as a diff; the result holds the times and figures.
   idempotent:
     support: none
-    details: Every call stops (and may restart) the source server.
+    description: Every call stops (and may restart) the source server.
 """
 
 EXAMPLES = r"""
@@ -155,7 +156,7 @@ failed_step:
 
 import contextlib  # noqa: E402
 import os  # noqa: E402
-import subprocess  # noqa: E402
+import shlex  # noqa: E402
 import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -233,16 +234,14 @@ class SourceHost:
 
     def copy(self, command, header):
         self._log(header)
-        proc = subprocess.Popen(["/bin/bash", "-o", "pipefail", "-c", command], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         pidfile = self.p["pidfile"]
-        with open(pidfile, "w") as f:
-            f.write(f"{proc.pid}\n")
-        out, _ = proc.communicate()
+        # The shell writes its own pid: a rerun after a killed run stops it and its children.
+        script = f"echo $$ > {shlex.quote(pidfile)}\n{command}"
+        rc, out, err = self.module.run_command(["/bin/bash", "-o", "pipefail", "-c", script])
         with contextlib.suppress(FileNotFoundError):
             os.unlink(pidfile)
-        self._log("=== {} final copy exit {} ===".format(time.strftime("%Y-%m-%dT%H:%M:%S%z"), proc.returncode))
-        return proc.returncode, to_native(out, errors="surrogate_or_replace")
+        self._log("=== {} final copy exit {} ===".format(time.strftime("%Y-%m-%dT%H:%M:%S%z"), rc))
+        return rc, (out or "") + (err or "")
 
     def digests(self):
         return win.tree_digests(self.p["datadir"], exclude=self.p["digest_exclude"], workers=self.p["digest_workers"])

@@ -100,11 +100,13 @@ notes:
 attributes:
   check_mode:
     support: none
-    details: The role does not call it in check mode.
+    description: The role does not call it in check mode.
   diff_mode:
     support: none
+    description: Nothing to show as a diff; the result holds the times and figures.
   idempotent:
     support: none
+    description: Every call stops and starts the target server.
 """
 
 EXAMPLES = r"""
