@@ -114,7 +114,7 @@ def tree_digests(root, exclude=(), workers=2, algorithm=DIGEST):
             with lock:
                 result[rel]["digest"] = digest
 
-    threads = [threading.Thread(target=worker) for _ in range(max(1, int(workers)))]
+    threads = [threading.Thread(target=worker) for _worker in range(max(1, int(workers)))]
     for t in threads:
         t.start()
     for t in threads:
