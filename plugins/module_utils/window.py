@@ -217,7 +217,7 @@ def run_source_window(host, params, clock=time.time):
     - ``digests()`` -> tree_digests of the stopped datadir
     - ``write_note(note)`` / ``remove_note()``
 
-    params: service, serve_after (stage 1), shutdown_timeout, start_timeout, copy_command,
+    params: service, serve_after (stage 1), shutdown_timeout, start_timeout, ready_timeout, copy_command,
     copy_header, digests (bool), owner (optional).
 
     Returns the result dict; raises WindowError naming the step that failed (the caller restores).
@@ -229,8 +229,12 @@ def run_source_window(host, params, clock=time.time):
         result["steps"].append(name)
         return name
 
-    name = step("read the source's settings")
+    name = step("the source answers")
     try:
+        # A source that crashed during the live pre-copy is back after its own crash recovery.
+        host.wait_ready(params.get("ready_timeout", 60))
+
+        name = step("read the source's settings")
         rows = host.query("SELECT @@global.read_only, @@global.innodb_fast_shutdown")
         read_only, fast_shutdown = rows[0][0], rows[0][1]
         result["source_settings"] = {"read_only": str(int(read_only)), "fast_shutdown": str(int(fast_shutdown))}

@@ -81,6 +81,12 @@ options:
     description: Seconds to wait for the source to answer again (O(serve_after)).
     type: int
     default: 120
+  ready_timeout:
+    description:
+      - Seconds to wait for the source to answer before the window opens (a source that crashed during a live
+        pass is back after its crash recovery).
+    type: int
+    default: 60
   exclude_schemas:
     description: Schemas left out of the inventory (the server's own).
     type: list
@@ -270,6 +276,7 @@ def main():
         digest_workers=dict(type="int", default=2),
         shutdown_timeout=dict(type="int", default=3600),
         start_timeout=dict(type="int", default=120),
+        ready_timeout=dict(type="int", default=60),
         exclude_schemas=dict(type="list", elements="str", default=list(mf.SYSTEM_SCHEMAS)),
         owner=dict(type="str"),
     )

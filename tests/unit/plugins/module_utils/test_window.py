@@ -173,7 +173,7 @@ def test_the_window_runs_in_order_and_stage_1_serves_again():
     host = FakeHost()
     r = win.run_source_window(host, PARAMS, clock=clock_from())
     order = [c for c in host.calls if c not in ("digests",)]
-    assert order == ["query", "note", "SET GLOBAL innodb_fast_shutdown = 0", "SET GLOBAL read_only = 1",
+    assert order == ["ready", "query", "note", "SET GLOBAL innodb_fast_shutdown = 0", "SET GLOBAL read_only = 1",
                      "manifest", "close", "stop", "copy", "start", "ready", "unnote"]
     assert host.calls.index("digests") > host.calls.index("stop")
     assert host.note is None
@@ -200,12 +200,22 @@ def test_stage_2_leaves_the_source_stopped_and_held():
 ])
 def test_a_failed_step_is_named_with_the_settings_to_put_back(fail, step):
     host = FakeHost(fail=fail)
+    host.ready_ok = True
     with pytest.raises(win.WindowError) as e:
         win.run_source_window(host, PARAMS, clock=clock_from())
     assert e.value.step == step
     assert e.value.result["source_settings"] == {"read_only": "0", "fast_shutdown": "1"}
     assert "start" not in host.calls  # nothing is undone here: the caller restores from the note
     assert host.note is not None
+
+
+def test_a_source_that_does_not_answer_is_not_touched():
+    host = FakeHost(fail="ready")
+    with pytest.raises(win.WindowError) as e:
+        win.run_source_window(host, PARAMS, clock=clock_from())
+    assert e.value.step == "the source answers"
+    assert host.calls == ["ready"] and host.note is None
+    assert e.value.result["source_settings"] == {}
 
 
 def test_a_failed_copy_stops_before_the_source_serves():
