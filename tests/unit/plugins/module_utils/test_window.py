@@ -200,7 +200,6 @@ def test_stage_2_leaves_the_source_stopped_and_held():
 ])
 def test_a_failed_step_is_named_with_the_settings_to_put_back(fail, step):
     host = FakeHost(fail=fail)
-    host.ready_ok = True
     with pytest.raises(win.WindowError) as e:
         win.run_source_window(host, PARAMS, clock=clock_from())
     assert e.value.step == step
