@@ -66,9 +66,10 @@ attributes:
     description: Reports whether the lock is free, this run's, held by a live run (fails) or a dead one; takes nothing.
   diff_mode:
     support: none
+    description: No diff is returned.
   idempotent:
     support: none
-    details: Taking and refreshing the lock records the time, so each call changes the lock file.
+    description: Taking and refreshing the lock records the time, so each call changes the lock file.
 """
 
 EXAMPLES = r"""
