@@ -158,8 +158,8 @@ def read_accounts(cur):
                                         "FROM mysql.global_priv ORDER BY User, Host"):
         if (user, host) not in grantees or not user:
             continue
-        out.append(dict(user=user, host=host, account=account_text(user, host), locked=str(locked) == "true",
-                        self=(user, host) == me))
+        out.append(dict(user=user, host=host, account=account_text(user, host),
+                        locked=str(locked).lower() in ("true", "1"), self=(user, host) == me))
     return out
 
 
