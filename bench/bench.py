@@ -230,6 +230,7 @@ systemctl start mariadb
     # ---- (a) dump and reload --------------------------------------------------------------------
     def run_dump(self, r: int) -> dict[str, Any]:
         self.reset_target()
+        self.reset_source()
         script = ("mysqldump --single-transaction --routines --events --triggers "
                   f"--databases {' '.join(SCHEMAS)} | tee >(wc -c > /tmp/bench-dump-bytes) "
                   f"| ssh {SSH_OPTS} root@db mysql")
@@ -244,6 +245,7 @@ systemctl start mariadb
         directory; that directory goes to the target over the same ssh path; myloader loads it on the
         target through the local socket. Threads: the host's cores."""
         self.reset_target()
+        self.reset_source()
         self.lab.sh("app", f"rm -rf {DUMP_DIR}")
         regex = "^(" + "|".join(SCHEMAS) + r")\."
         dump_s = self.lab.timed("app", f"mydumper --threads $(nproc) --outputdir {DUMP_DIR} "
@@ -264,6 +266,7 @@ systemctl start mariadb
 
     # ---- (b) the raw limit ----------------------------------------------------------------------
     def run_raw(self, r: int) -> dict[str, Any]:
+        self.reset_source()  # the datadir as the lab made it (after a cutover the source is stopped, disabled)
         self.lab.sh("app", "systemctl stop mariadb")
         try:
             self.lab.sh("db", f"rm -rf {RAW_DIR}")
