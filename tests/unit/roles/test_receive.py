@@ -44,12 +44,11 @@ def server_line(tmp: Path, opts: list[str], incoming: Path) -> str:
     """What the rsync client sends for these options (the role's trick in key.yml)."""
     rsh = tmp / "print-rsh"
     rsh.write_text('#!/bin/sh\nshift\nprintf \'%s\\n\' "$*" >"$TIERSPLIT_RSH_OUT"\n')
-    rsh.chmod(0o700)
     src = tmp / "empty"
     src.mkdir(exist_ok=True)
     out = tmp / "line"
     subprocess.run(
-        [RSYNC, *opts, "-e", str(rsh), f"{src}/", f"target:{incoming}/"],
+        [RSYNC, *opts, "-e", f"/bin/sh {rsh}", f"{src}/", f"target:{incoming}/"],
         env={**os.environ, "TIERSPLIT_RSH_OUT": str(out)},
         capture_output=True,
         check=False,
