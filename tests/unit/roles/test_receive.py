@@ -114,14 +114,17 @@ def test_the_role_options_are_the_copy_options() -> None:
     base = ["-a", "--delete", "--partial", "--numeric-ids", "--modify-window=-1", "--no-inc-recursive"]
     assert opts["live"][:6] == base
     assert "--exclude=/.tiersplit-migration" in opts["final"]
+    # the final pass (source stopped) compares contents; the live passes size and time
+    assert "--checksum" in opts["final"] and "--checksum" not in opts["live"]
     limited = role_rsync_opts(datadir_migration_bandwidth_limit="10m", datadir_migration_compression="zstd")
     assert "--bwlimit=10m" in limited["live"]
     assert limited["live"][-2:] == ["--compress", "--compress-choice=zstd"]
 
 
 @needs_rsync
-def test_the_exact_line_copies_into_incoming(lab: dict[str, Path]) -> None:
-    opts = role_rsync_opts()["live"]
+@pytest.mark.parametrize("pass_", ["live", "final"])
+def test_the_exact_line_copies_into_incoming(lab: dict[str, Path], pass_: str) -> None:
+    opts = role_rsync_opts()[pass_]
     line = server_line(lab["tmp"], opts, lab["incoming"])
     assert line.startswith("rsync --server ") and line.endswith(f" . {lab['incoming']}/")
     receiver = render(lab["tmp"], lab["incoming"], [line])
