@@ -128,7 +128,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.lab = Lab(args.lab_name)
-        self.out = Path(args.out)
+        self.out = Path(args.out).resolve()  # the role writes reports relative to the playbook otherwise
         (self.out / "logs").mkdir(parents=True, exist_ok=True)
         path = self.out / "results.json"
         self.results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {

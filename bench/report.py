@@ -265,6 +265,8 @@ def main() -> None:
     ap.add_argument("--latest-json", help="merge the run into this results file")
     args = ap.parse_args()
     d = Path(args.dir)
+    if not (d / "results.json").exists():
+        raise SystemExit(f"{d}/results.json does not exist: no step measured anything (see the run's log)")
     res = json.loads((d / "results.json").read_text())
     write(res, d / "results.md", d / "chart.png")
     if args.latest_json:
