@@ -277,7 +277,7 @@ def run_source_window(host, params, clock=time.time):
         if digest_thread is not None:
             digest_thread.join()
         times["digests_done"] = clock()
-        result["copy"] = {"rc": rc, "output_tail": (output or "")[-4000:], "bytes_sent": rsync_bytes_sent(output)}
+        result["final_copy"] = {"rc": rc, "output_tail": (output or "")[-4000:], "bytes_sent": rsync_bytes_sent(output)}
         if rc != 0:
             tail = (output or "").strip()[-1500:]
             raise WindowError(name, f"the final copy failed (exit {rc}): {tail}", result)

@@ -146,7 +146,7 @@ digest_summary:
   description: Entries, files, bytes and one digest over the whole tree.
   returned: success and digests
   type: dict
-copy:
+final_copy:
   description: rc, the end of the copy's output and the bytes rsync reports sent.
   returned: when the copy ran
   type: dict

@@ -179,7 +179,7 @@ def test_the_window_runs_in_order_and_stage_1_serves_again():
     assert host.note is None
     t = r["times"]
     assert t["first_refused_write"] < t["source_stopped"] < t["final_pass_start"] < t["first_accepted_write"]
-    assert r["copy"]["bytes_sent"] == 42
+    assert r["final_copy"]["bytes_sent"] == 42
     assert r["digest_summary"]["files"] == 1
     assert r["source_settings"] == {"read_only": "0", "fast_shutdown": "1"}
 
