@@ -13,6 +13,9 @@ cd "$TS_ROOT"
 require_root
 
 STAGE_REPORT=$(mktemp)
+# Every task's start time and length in the logs (tests/output/), and the
+# slowest tasks after each playbook: where a slow stage spends its time.
+export ANSIBLE_CALLBACKS_ENABLED="${ANSIBLE_CALLBACKS_ENABLED:-ansible.posix.profile_tasks}"
 export STAGE_REPORT
 stages_expected=0
 run() { stages_expected=$((stages_expected + 1)); stage "$@" || true; }
