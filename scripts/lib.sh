@@ -145,13 +145,18 @@ activate() {
 
 ensure_image() { "$TS_ROOT/scripts/base-image.sh"; }
 
-# Everything a lab or test run needs on this machine.
-prepare_machine() {
+# The tools: Debian packages, Docker engine, apt cache, venv (activated).
+prepare_tools() {
   host_packages
   ensure_docker
   ensure_apt_cache
   ensure_venv
   ensure_collection_link
   activate
+}
+
+# Everything a lab or test run needs on this machine.
+prepare_machine() {
+  prepare_tools
   ensure_image
 }

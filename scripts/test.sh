@@ -71,17 +71,32 @@ scenarios() {
   done
 }
 
-run machine prepare_machine
+# The static stages need only the venv: they run in the background (output in
+# tests/output/static.log, printed at the end) while the base image builds and
+# the first scenarios run.
+static_stages() {
+  local s
+  for s in lint unit sanity build execution-environment; do
+    case "$s" in execution-environment) stage "$s" ee ;; *) stage "$s" "$s" ;; esac || true
+  done
+}
+mkdir -p tests/output
+run machine prepare_tools
 if grep -q '^machine *FAILED' "$STAGE_REPORT"; then
   cat "$STAGE_REPORT"; die "the machine could not be prepared; nothing else can run"
 fi
+static_pid=""
 if [ $# -eq 0 ]; then
-  run lint lint
-  run unit unit
-  run sanity sanity
-  run build build
-  run execution-environment ee
+  stages_expected=$((stages_expected + 5))
+  log "lint, unit, sanity, build, execution-environment: in the background (tests/output/static.log)"
+  static_stages >tests/output/static.log 2>&1 &
+  static_pid=$!
   set -- $(scenarios)
+fi
+run image ensure_image
+if grep -q '^image *FAILED' "$STAGE_REPORT"; then
+  [ -z "$static_pid" ] || while kill -0 "$static_pid" 2>/dev/null; do sleep 2; done
+  cat "$STAGE_REPORT"; die "the base image could not be built; no scenario can run"
 fi
 # Molecule scenarios, up to TIERSPLIT_TEST_JOBS at a time (each on its own
 # copy of the lab hosts); each one's output goes to tests/output/ and is
@@ -98,7 +113,6 @@ molecule_scenario() {
   fi
   return $rc
 }
-mkdir -p tests/output
 jobs_max="${TIERSPLIT_TEST_JOBS:-2}"
 # Slots are tracked by the scenarios' pids (kill -0), not with "jobs", which
 # also counts any daemon started in the background by this shell: on a fresh
@@ -121,6 +135,14 @@ done
 # counts as failed. (A bare "wait" would also wait for any daemon this shell
 # started.)
 while [ "$(running)" -gt 0 ]; do sleep 2; done
+if [ -n "$static_pid" ]; then
+  while kill -0 "$static_pid" 2>/dev/null; do sleep 2; done
+  if grep -Eq '^(lint|unit|sanity|build|execution-environment) +FAILED' "$STAGE_REPORT"; then
+    printf '\n---- static stages: FAILED; tests/output/static.log ----\n'; cat tests/output/static.log
+  else
+    printf '\n---- static stages: passed; end of tests/output/static.log ----\n'; tail -n 25 tests/output/static.log
+  fi
+fi
 echo
 echo "== tiersplit test suite: time of each stage =="
 cat "$STAGE_REPORT"
