@@ -4,6 +4,7 @@
 
 
 import os
+import time
 import traceback
 
 PYMYSQL_IMPORT_ERROR = None
@@ -83,3 +84,28 @@ def connect_from_params(params):
                    host=params.get("login_host"), port=params.get("login_port") or 3306,
                    unix_socket=params.get("login_unix_socket"), config_file=params.get("config_file"),
                    connect_timeout=params.get("connect_timeout") or 10)
+
+
+def wait_for_server(params, timeout, probe="SELECT 1", clock=time.time, sleep=time.sleep, opener=None):
+    """Connect until the server answers probe or timeout seconds pass.
+
+    Returns the open connection; raises RuntimeError with the last error.
+    """
+    opener = opener or connect_from_params
+    deadline = clock() + timeout
+    last = None
+    while True:
+        try:
+            conn = opener(params)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(probe)
+            except Exception:
+                conn.close()
+                raise
+            return conn
+        except Exception as e:  # pylint: disable=broad-except
+            last = e
+        if clock() >= deadline:
+            raise RuntimeError(f"the server did not answer within {timeout} s: {last}")
+        sleep(0.05)

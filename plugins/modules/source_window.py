@@ -218,19 +218,10 @@ class SourceHost:
         self._systemctl("start", self.p["service"])
 
     def wait_ready(self, timeout):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            try:
-                conn = mysqlconn.connect_from_params(self.p)
-                with conn.cursor() as cur:
-                    cur.execute("SELECT 1")
-                conn.close()
-                return
-            except Exception as e:  # pylint: disable=broad-except
-                last = e
-                time.sleep(0.05)
-        raise RuntimeError(f"the source did not answer within {timeout} s after its start: {last}")
+        try:
+            mysqlconn.wait_for_server(self.p, timeout).close()
+        except RuntimeError as e:
+            raise RuntimeError(f"the source, after its start: {e}") from e
 
     def _log(self, line):
         log = self.p["progress_log"]

@@ -264,20 +264,16 @@ class Cutover:
         p = self.p
         self.step = "Start the target server"
         since = int(time.time())
-        self.systemctl("enable", "--now", p["service"])
+        # Started first; enabled at boot once it answers (systemctl enable
+        # reloads the unit files: seconds that need not be downtime).
+        self.systemctl("start", p["service"])
         self.mark("started")
-        deadline = time.time() + p["start_timeout"]
-        conn, last = None, None
-        while time.time() < deadline:
-            try:
-                conn = mysqlconn.connect_from_params(p)
-                break
-            except Exception as e:  # pylint: disable=broad-except
-                last = e
-                time.sleep(0.05)
-        if conn is None:
-            self.fail(f"the server did not answer within {p['start_timeout']} s: {to_native(last)}")
+        try:
+            conn = mysqlconn.wait_for_server(p, p["start_timeout"])
+        except RuntimeError as e:
+            self.fail(to_native(e))
         self.mark("answers")
+        self.systemctl("enable", p["service"])
         self.step = "The target started without errors"
         lines = []
         rc, out, _err = self.module.run_command(["journalctl", "-u", p["service"], "--since", f"@{since}",
