@@ -11,9 +11,9 @@ measurements of one lab are interleaved: run 1 of every step, then run 2 of ever
                  (tar -x, then sync); and a plain local read (tar | cat > /dev/null)
   cold, rsync, replica
             (c) tiersplit.maintenance.datadir_migration: stage 1 (bench/migrate.yml), then the
-                 cutover (bench/cutover.yml: stage 2, the accounts again, the production application
-                 rewired), under a writer on the application host that follows the application's
-                 own settings (bench/writer.py)
+                 cutover (bench/cutover.yml: stage 2 keeping the applications' accounts, the production
+                 application rewired at once, then the accounts and modes again), under a writer on the
+                 application host that follows the application's own settings (bench/writer.py)
   perms     (d) bench/datadir_permissions.py (module core vs chown -R + find -exec chmod)
   fixed     (e) one role run (bench/migrate.yml, method auto) on the default 2 MiB lab
   phases    (f) playbooks/phase1.yml + phase2.yml on a new default lab, then again with nothing to do
@@ -362,7 +362,7 @@ systemctl start mariadb
         }
         if role_end2 and s2.get("first_accepted_new_ts"):
             # From the role's end of its window (the target serves) to the application's first write there:
-            # the accounts, the datadir's modes and the rewiring, as phase 2 runs them.
+            # the rest of the role after its window and the rewiring, as phase 2 runs them.
             run["stage2"]["rewiring_s"] = round(s2["first_accepted_new_ts"] - role_end2, 2)
         run["total_s"] = round((run["stage1"]["role_run_s"] or wall1) + wall2, 2)
         log(f"{method} run {r + 1}: stage 1 {wall1:.1f} s (role {rep1.get('run_seconds')} s, copy "

@@ -16,7 +16,8 @@ description:
     when they differ); repairs owners and modes of the copy; stops the target server; keeps the target's
     data directory as O(before) and renames the copy into place; starts the server; fails on an
     C([ERROR]) line of its log since the start; and compares the server's inventory with
-    O(reference_manifest)."
+    O(reference_manifest); then creates again the target's own accounts exported to O(keep_accounts_file)
+    (M(tiersplit.maintenance.kept_accounts)) that the copy does not have."
   - The result holds the time of each step; C(times.verified) is when the verified target could accept
     its first write.
 author:
@@ -95,6 +96,11 @@ options:
     type: list
     elements: str
     default: []
+  keep_accounts_file:
+    description:
+      - An export of the target's own accounts made before the window (M(tiersplit.maintenance.kept_accounts));
+        the accounts it holds that the copy does not have are created again once the inventories compared equal.
+    type: path
 notes:
   - Requires PyMySQL on the target host.
 attributes:
@@ -124,7 +130,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 times:
-  description: Epoch seconds of each step (synced, proven, permissions, stopped, swapped, started, verified).
+  description:
+    - Epoch seconds of each step (synced, proven, permissions, stopped, swapped, started, answers, verified,
+      accounts_kept).
   returned: always
   type: dict
 digest_summary:
@@ -143,6 +151,11 @@ differences:
   description: Differences between the inventories (empty when equal); or the first 50 differing files.
   returned: when a comparison ran
   type: list
+kept_accounts:
+  description: The target's own accounts created again from O(keep_accounts_file), as 'user'@'host'.
+  returned: success
+  type: list
+  elements: str
 errors:
   description: The [ERROR] lines of the server's log since its start.
   returned: when the server logged errors
@@ -162,7 +175,7 @@ import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir, mysqlconn  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import accounts, datadir, mysqlconn  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import window as win  # noqa: E402
 
@@ -264,8 +277,8 @@ class Cutover:
         p = self.p
         self.step = "Start the target server"
         since = int(time.time())
-        # Started first; enabled at boot once it answers (systemctl enable
-        # reloads the unit files: seconds that need not be downtime).
+        # Started now; enabled at boot once verified (systemctl enable reloads
+        # the unit files: seconds that need not be downtime).
         self.systemctl("start", p["service"])
         self.mark("started")
         try:
@@ -273,7 +286,6 @@ class Cutover:
         except RuntimeError as e:
             self.fail(to_native(e))
         self.mark("answers")
-        self.systemctl("enable", p["service"])
         self.step = "The target started without errors"
         lines = []
         rc, out, _err = self.module.run_command(["journalctl", "-u", p["service"], "--since", f"@{since}",
@@ -300,25 +312,44 @@ class Cutover:
     def verify(self, conn):
         p = self.p
         if p["reference_manifest"] is None:
-            conn.close()
             return
         self.step = "the target's inventory equals the source's"
-        try:
-            current = mf.collect(conn, checksums=False, row_counts=False, users=True)
-        finally:
-            conn.close()
+        current = mf.collect(conn, checksums=False, row_counts=False, users=True)
         diffs = mf.compare(p["reference_manifest"], current, ignore=p["compare_ignore"])
         self.result["differences"] = diffs
         if diffs:
+            conn.close()
             self.fail(f"the target differs from the source: {diffs[:20]}. No cutover.")
         self.mark("verified")
+
+    def keep_accounts(self, conn):
+        """The target's own accounts the copy replaced, created again (after the comparison)."""
+        path = self.p["keep_accounts_file"]
+        self.result["kept_accounts"] = []
+        if not path:
+            return
+        self.step = "the target's own accounts created again"
+        try:
+            exported = accounts.read(path)
+            with conn.cursor() as cur:
+                self.result["kept_accounts"] = accounts.restore(cur, exported)
+        except Exception as e:  # pylint: disable=broad-except
+            conn.close()
+            self.fail(f"{to_native(e)} (the export {path}; the copy runs, without these accounts)")
+        self.mark("accounts_kept")
 
     def run(self):
         self.prove()
         self.permissions()
         self.install()
         conn = self.start()
-        self.verify(conn)
+        try:
+            self.verify(conn)
+            self.keep_accounts(conn)
+        finally:
+            conn.close()
+        self.step = "the target server starts at boot"
+        self.systemctl("enable", self.p["service"])
         self.module.exit_json(**self.result)
 
 
@@ -342,6 +373,7 @@ def main():
         start_timeout=dict(type="int", default=300),
         reference_manifest=dict(type="dict"),
         compare_ignore=dict(type="list", elements="str", default=[]),
+        keep_accounts_file=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=False)
     mysqlconn.require_pymysql(module)
