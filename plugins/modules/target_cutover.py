@@ -318,7 +318,6 @@ class Cutover:
         diffs = mf.compare(p["reference_manifest"], current, ignore=p["compare_ignore"])
         self.result["differences"] = diffs
         if diffs:
-            conn.close()
             self.fail(f"the target differs from the source: {diffs[:20]}. No cutover.")
         self.mark("verified")
 
@@ -334,7 +333,6 @@ class Cutover:
             with conn.cursor() as cur:
                 self.result["kept_accounts"] = accounts.restore(cur, exported)
         except Exception as e:  # pylint: disable=broad-except
-            conn.close()
             self.fail(f"{to_native(e)} (the export {path}; the copy runs, without these accounts)")
         self.mark("accounts_kept")
 
@@ -343,7 +341,7 @@ class Cutover:
         self.permissions()
         self.install()
         conn = self.start()
-        try:
+        try:  # the connection is closed once, here, also when a step fails (fail_json exits)
             self.verify(conn)
             self.keep_accounts(conn)
         finally:
