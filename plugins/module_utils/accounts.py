@@ -8,12 +8,19 @@ host's address) are gone until something creates them again. Before the
 window, the definitions of the named users' accounts on the target are
 exported (``SHOW CREATE USER``, ``SHOW GRANTS``: password hashes, never
 passwords); right after the copy starts, the accounts the copy does not have
-are created again from them. An account the copy has (same user and host) is
-the source's and is left as it is.
+are created again from them, unlocked. An account the copy has (same user and
+host) is the source's and is left as it is.
 """
 
 import json
 import os
+import re
+
+# An account lock on a kept account is the rollback's fence of the copy being
+# replaced (rolled_back.yml locks the rolled-back applications' accounts), or
+# a window's fence: the account comes back unlocked, as the database role
+# would create it if the copy had removed it.
+_ACCOUNT_LOCK = re.compile(r"\s+ACCOUNT\s+LOCK\b", re.IGNORECASE)
 
 
 def quote_account(user, host):
@@ -41,7 +48,7 @@ def export(cur, users):
             continue
         account = quote_account(user, host)
         cur.execute("SHOW CREATE USER " + account)
-        create = _text(cur.fetchone()[0])
+        create = _ACCOUNT_LOCK.sub("", _text(cur.fetchone()[0]))
         cur.execute("SHOW GRANTS FOR " + account)
         grants = [_text(r[0]) for r in cur.fetchall()]
         out.append({"user": user, "host": host, "create": create, "grants": grants})

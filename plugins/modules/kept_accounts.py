@@ -15,7 +15,8 @@ description:
     server (C(SHOW CREATE USER) and C(SHOW GRANTS), with password hashes, never passwords) to O(path),
     readable by root only.
   - O(state=restored) creates again, from O(path), the exported accounts the running server does not have,
-    with their grants. An account the server has (same user and host) is left as it is.
+    with their grants, unlocked (a lock on them is the fence of the copy being replaced, e.g. the rollback's).
+    An account the server has (same user and host) is left as it is.
   - M(tiersplit.maintenance.target_cutover) does the restore itself, inside the downtime window, when given
     the file (its O(tiersplit.maintenance.target_cutover#module:keep_accounts_file)).
 author:

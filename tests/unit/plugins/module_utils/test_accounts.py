@@ -84,3 +84,18 @@ def test_write_is_root_only_and_reports_change(tmp_path):
     os.chmod(path, 0o644)
     assert accounts.write(path, data) is False
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_fenced_account_comes_back_unlocked():
+    """rollback.yml locks the rolled-back application's account on the copy it leaves; kept, it must log in again."""
+
+    class Locked(Server):
+        def execute(self, sql):
+            super().execute(sql)
+            if sql.startswith("SHOW CREATE USER "):
+                self._rows = [(self._rows[0][0] + " ACCOUNT LOCK",)]
+
+    target = Locked({("shop", "10.0.0.2"): ["GRANT ALL ON shop.* TO 'shop'@'10.0.0.2'"]})
+    out = accounts.export(target, ["shop"])
+    assert "LOCK" not in out[0]["create"]
+    assert out[0]["create"] == "CREATE USER 'shop'@'10.0.0.2' IDENTIFIED BY PASSWORD '*HASH'"
