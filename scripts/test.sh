@@ -2,8 +2,8 @@
 # The whole test suite: installs what it needs (Debian packages, Docker engine,
 # apt cache, Python venv, base image), then runs lint, unit tests, ansible-test
 # sanity, the collection build and ansible-doc check, the execution-environment
-# check and every molecule scenario. Prints the time of each stage. Exits
-# non-zero if any stage failed.
+# check (in the background) and every molecule scenario. Prints the time of
+# each stage. Exits non-zero if any stage failed.
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh SCENARIO...     setup, then only these molecule scenarios
