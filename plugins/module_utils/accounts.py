@@ -16,6 +16,8 @@ import json
 import os
 import re
 
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import window
+
 # An account lock on a kept account is the rollback's fence of the copy being
 # replaced (rolled_back.yml locks the rolled-back applications' accounts), or
 # a window's fence: the account comes back unlocked, as the database role
@@ -82,12 +84,7 @@ def write(path, exported):
                 return False
     except FileNotFoundError:
         pass
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    window.write_private(path, data)
     return True
 
 
