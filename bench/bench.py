@@ -362,7 +362,8 @@ systemctl start mariadb
         }
         if role_end2 and s2.get("first_accepted_new_ts"):
             # From the role's end of its window (the target serves) to the application's first write there:
-            # the rest of the role after its window and the rewiring, as phase 2 runs them.
+            # the record and the switch of production (datadir_migration_cutover_tasks), as phase 2 runs them;
+            # after a failed switch, the rest of the role and the rewiring after the database role.
             run["stage2"]["rewiring_s"] = round(s2["first_accepted_new_ts"] - role_end2, 2)
         run["total_s"] = round((run["stage1"]["role_run_s"] or wall1) + wall2, 2)
         log(f"{method} run {r + 1}: stage 1 {wall1:.1f} s (role {rep1.get('run_seconds')} s, copy "
