@@ -31,7 +31,25 @@ unit() { python -m pytest tests/unit; }
 
 sanity() { bash tests/sanity.sh; }
 
-# The tarball builds; installed from it, ansible-doc renders every module.
+# What the tarball may hold: what a user needs, none of the repository's
+# tooling (lab, molecule, bench, scripts, tests, lint and venv files).
+TARBALL_ALLOWED='^(MANIFEST\.json|FILES\.json|README\.md|LICENSE|meta/.*|plugins/.*|roles/.*|playbooks/.*|docs/.*|changelogs/|changelogs/changelog\.yaml|inventories/|inventories/example/.*)$'
+tarball_allowed() {
+  local listing extra
+  listing=$(tar -tzf "$1" | sed 's|^\./||; /^$/d')
+  extra=$(grep -Ev "$TARBALL_ALLOWED" <<<"$listing" || true)
+  if [ -n "$extra" ]; then
+    log "the tarball holds files outside the allow-list:"; printf '%s\n' "$extra" >&2; return 1
+  fi
+  for need in roles/database/tasks/main.yml plugins/modules/datadir_permissions.py playbooks/phase1.yml \
+              changelogs/changelog.yaml meta/runtime.yml; do
+    grep -qx "$need" <<<"$listing" || { log "the tarball lacks $need"; return 1; }
+  done
+  log "tarball: $(wc -l <<<"$listing") entries, all in the allow-list"
+}
+
+# The tarball builds and holds only the allow-list; installed from it,
+# ansible-doc renders every module.
 build() {
   local out dest mods m
   out=$(mktemp -d); dest=$(mktemp -d)
@@ -39,13 +57,46 @@ build() {
   ANSIBLE_COLLECTIONS_PATH="$dest" ansible-galaxy collection install --offline --no-deps --force \
     -p "$dest" "$out"/tiersplit-maintenance-*.tar.gz >/dev/null &&
   test -f "$dest/ansible_collections/tiersplit/maintenance/MANIFEST.json" &&
+  tarball_allowed "$out"/tiersplit-maintenance-*.tar.gz &&
   mods=$(ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t module -l tiersplit.maintenance --json \
          | python -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin))))') || return 1
   log "modules in the built collection: ${mods:-none}"
   for m in $mods; do
     ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t module "$m" >/dev/null || return 1
   done
+  # Each role's entry points and each filter render from the installed tarball.
+  for r in roles/*/; do
+    r=$(basename "$r")
+    ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t role "tiersplit.maintenance.$r" | grep -q 'ENTRY POINT' || {
+      log "ansible-doc -t role tiersplit.maintenance.$r shows no entry point"; return 1; }
+  done
+  for f in plugins/filter/*.py; do
+    f=$(basename "$f" .py)
+    ANSIBLE_COLLECTIONS_PATH="$dest" ansible-doc -t filter "tiersplit.maintenance.$f" >/dev/null || return 1
+  done
   rm -rf "$out" "$dest"
+}
+
+# Collection documentation: antsibull-docs lints the modules', filters' and
+# roles' documentation (schemas and markup) and renders it; every module,
+# filter and role gets its page. Fails on any docs error.
+docs() {
+  local out p
+  out=$(mktemp -d)
+  (cd "$TS_ROOT/.collections/ansible_collections/tiersplit/maintenance" &&
+    antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck --no-check-extra-docs-refs .) &&
+  ANSIBLE_COLLECTIONS_PATH="$TS_ROOT/.collections" antsibull-docs collection --use-current --dest-dir "$out" \
+    tiersplit.maintenance >/dev/null || return 1
+  for p in plugins/modules/*.py plugins/filter/*.py roles/*/; do
+    case "$p" in
+      plugins/modules/*) p="$(basename "$p" .py)_module" ;;
+      plugins/filter/*) p="$(basename "$p" .py)_filter" ;;
+      *) p="$(basename "$p")_role" ;;
+    esac
+    test -s "$out/collections/tiersplit/maintenance/$p.rst" || { log "no documentation page $p.rst"; return 1; }
+  done
+  log "documentation: $(find "$out" -name '*.rst' | wc -l) pages rendered"
+  rm -rf "$out"
 }
 
 ee() {
@@ -76,7 +127,7 @@ scenarios() {
 # the first scenarios run.
 static_stages() {
   local s
-  for s in lint unit sanity build execution-environment; do
+  for s in lint unit sanity build docs execution-environment; do
     case "$s" in execution-environment) stage "$s" ee ;; *) stage "$s" "$s" ;; esac || true
   done
 }
@@ -87,8 +138,8 @@ if grep -q '^machine *FAILED' "$STAGE_REPORT"; then
 fi
 static_pid=""
 if [ $# -eq 0 ]; then
-  stages_expected=$((stages_expected + 5))
-  log "lint, unit, sanity, build, execution-environment: in the background (tests/output/static.log)"
+  stages_expected=$((stages_expected + 6))
+  log "lint, unit, sanity, build, docs, execution-environment: in the background (tests/output/static.log)"
   static_stages >tests/output/static.log 2>&1 &
   static_pid=$!
   set -- $(scenarios)
@@ -137,7 +188,7 @@ done
 while [ "$(running)" -gt 0 ]; do sleep 2; done
 if [ -n "$static_pid" ]; then
   while kill -0 "$static_pid" 2>/dev/null; do sleep 2; done
-  if grep -Eq '^(lint|unit|sanity|build|execution-environment) +FAILED' "$STAGE_REPORT"; then
+  if grep -Eq '^(lint|unit|sanity|build|docs|execution-environment) +FAILED' "$STAGE_REPORT"; then
     printf '\n---- static stages: FAILED; tests/output/static.log ----\n'; cat tests/output/static.log
   else
     printf '\n---- static stages: passed; end of tests/output/static.log ----\n'; tail -n 25 tests/output/static.log

@@ -5,11 +5,19 @@
 The walk works on directory file descriptors (openat with O_NOFOLLOW, fstatat without following
 links), so it never leaves the tree through a symbolic link, not even when a link is swapped in
 while it runs. It stats every entry once and makes a system call only where something differs.
+
+Changes are made without following links either: a directory or a regular file is opened with
+O_NOFOLLOW (O_PATH cannot be used, Linux refuses fchmod on it), its fstat must name the inode the
+scan found (st_dev, st_ino), and the change is made on that descriptor (fchown, fchmod). A
+symbolic link gets lchown only. An entry replaced since the scan (by a link or another file) is
+left alone and reported in Result.not_repaired.
 """
 
+import errno
 import os
 import pwd
 import stat
+from typing import List, Optional, Tuple
 
 # Never repair these (nor any parent of them); the resolved path is compared.
 DANGEROUS = frozenset([
@@ -19,6 +27,10 @@ DANGEROUS = frozenset([
 ])
 
 OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# A regular file or FIFO whose owner or mode is changed: never its link target, never blocking
+# (a FIFO without writer), never a controlling terminal.
+OPEN_ENTRY = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+              | getattr(os, "O_NOCTTY", 0))
 
 
 class UnsafeRoot(Exception):
@@ -74,9 +86,13 @@ class Result:
         self.scanned = dict(directories=0, files=0, symlinks=0, other=0)
         self.changed_paths = 0
         self.samples = []  # (relpath, before, after) for the first changed paths
+        # (relpath, reason) of the entries replaced or removed between the scan and the change:
+        # left alone, a link among them never followed.
+        self.not_repaired: List[Tuple[str, str]] = []
 
     def as_dict(self):
-        return dict(counts=dict(self.counts), scanned=dict(self.scanned), changed_paths=self.changed_paths)
+        return dict(counts=dict(self.counts), scanned=dict(self.scanned), changed_paths=self.changed_paths,
+                    not_repaired=[dict(path=p, reason=r) for p, r in self.not_repaired])
 
 
 def repair(root, uid, gid, dir_mode, file_mode, check_mode=False, selinux=None, sample_size=10):
@@ -124,20 +140,93 @@ def _walk(res, dfd, rel, uid, gid, dir_mode, file_mode, check_mode, selinux, roo
         if st.st_uid != uid or st.st_gid != gid or (want is not None and stat.S_IMODE(m) != want) or selinux:
             _fix(res, dfd, name, rel, st, uid, gid, want, False, check_mode, selinux, root)
     for name, st in subdirs:
+        sub = rel + "/" + name if rel else name
         try:
             sfd = os.open(name, OPEN_DIR, dir_fd=dfd)
-        except OSError:
+        except OSError as e:
             # replaced by a symlink (or removed) since the listing: never follow it
+            res.not_repaired.append((sub, _replaced_reason(e, "directory ", dfd, name)))
             continue
         try:
             st2 = os.fstat(sfd)
             if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
+                res.not_repaired.append((sub, "directory replaced by another one since the scan: left alone"))
                 continue
-            sub = rel + "/" + name if rel else name
             _fix(res, sfd, None, sub, st2, uid, gid, dir_mode, True, check_mode, selinux, root)
             _walk(res, sfd, sub, uid, gid, dir_mode, file_mode, check_mode, selinux, root)
         finally:
             os.close(sfd)
+
+
+def _replaced_reason(err: OSError, kind: str, dfd: int, name: str) -> str:
+    """Why `name` (in `dfd`) could not be opened with O_NOFOLLOW: what is there now, never followed.
+
+    `kind`: the start of the reason ("directory " or "").
+
+    (A link opened with O_NOFOLLOW fails with ELOOP, or ENOTDIR with O_DIRECTORY: lstat tells.)
+    """
+    try:
+        now = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return f"{kind}removed since the scan"
+    if stat.S_ISLNK(now.st_mode):
+        return f"{kind}replaced by a symbolic link since the scan: not followed, left alone"
+    if err.errno == errno.ENOTDIR:
+        return f"{kind}replaced by a non-directory since the scan: left alone"
+    return f"{kind}could not be opened without following links ({os.strerror(err.errno or 0)}): left alone"
+
+
+def _same(st: os.stat_result, scanned: os.stat_result) -> bool:
+    return (st.st_dev, st.st_ino) == (scanned.st_dev, scanned.st_ino)
+
+
+def _apply(fd: int, name: Optional[str], st: os.stat_result, uid: int, gid: int, owner_wrong: bool,
+           want_mode: Optional[int]) -> Optional[str]:
+    """Change owner and/or mode of one entry without following a link. None, or why it was left alone.
+
+    `fd` is the entry's own descriptor (name None: a directory already opened with O_NOFOLLOW and
+    checked against the scan) or its directory's (name set, `st` the scan's lstat of it).
+    """
+    if name is None:
+        if owner_wrong:
+            os.fchown(fd, uid, gid)
+        if want_mode is not None:
+            os.fchmod(fd, want_mode)
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        # the link itself (lchown); a link never gets a mode
+        if owner_wrong:
+            os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
+        return None
+    try:
+        now = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return "removed since the scan"
+    if stat.S_ISLNK(now.st_mode):
+        return "replaced by a symbolic link since the scan: not followed, left alone"
+    if not _same(now, st) or stat.S_IFMT(now.st_mode) != stat.S_IFMT(st.st_mode):
+        return "replaced by another file since the scan: left alone"
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        # a socket cannot be opened: lchown, which changes a link swapped in since, never its target
+        if owner_wrong:
+            os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
+        return None
+    try:
+        efd = os.open(name, OPEN_ENTRY, dir_fd=fd)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENOENT):
+            return _replaced_reason(e, "", fd, name)
+        raise
+    try:
+        if not _same(os.fstat(efd), st):
+            return "replaced by another file since the scan: left alone"
+        if owner_wrong:
+            os.fchown(efd, uid, gid)
+        if want_mode is not None:
+            os.fchmod(efd, want_mode)
+    finally:
+        os.close(efd)
+    return None
 
 
 def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinux, root):
@@ -158,24 +247,20 @@ def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinu
         setype_wrong = False
     if not (owner_wrong or mode_wrong or setype_wrong):
         return
+    shown = (rel + "/" + name if rel else name) if name is not None else (rel or ".")
+    if not check_mode and (owner_wrong or mode_wrong):
+        why = _apply(fd, name, st, uid, gid, owner_wrong, want_mode if mode_wrong else None)
+        if why is not None:
+            res.not_repaired.append((shown, why))
+            return
     if owner_wrong:
         res.counts["owner"] += 1
         before.append(f"owner {st.st_uid}:{st.st_gid}")
         after.append(f"owner {uid}:{gid}")
-        if not check_mode:
-            if name is None:
-                os.fchown(fd, uid, gid)
-            else:
-                os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
     if mode_wrong:
         res.counts["dir_mode" if is_dir else "file_mode"] += 1
         before.append(f"mode {mode:04o}")
         after.append(f"mode {want_mode:04o}")
-        if not check_mode:
-            if name is None:
-                os.fchmod(fd, want_mode)
-            else:
-                os.chmod(name, want_mode, dir_fd=fd)
     if setype_wrong:
         res.counts["setype"] += 1
         parts[2] = selinux.setype
@@ -185,7 +270,6 @@ def _fix(res, fd, name, rel, st, uid, gid, want_mode, is_dir, check_mode, selinu
             selinux.set(full, ":".join(parts))
     res.changed_paths += 1
     if len(res.samples) < res.sample_size:
-        shown = (rel + "/" + name if rel else name) if name is not None else (rel or ".")
         res.samples.append((shown, ", ".join(before), ", ".join(after)))
 
 

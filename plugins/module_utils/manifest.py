@@ -4,6 +4,7 @@
 
 import hashlib
 import re
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 SYSTEM_SCHEMAS = ("information_schema", "performance_schema", "sys", "mysql")
 
@@ -92,6 +93,26 @@ def collect(conn, schemas=None, exclude_schemas=SYSTEM_SCHEMAS, checksums=True, 
     return manifest
 
 
+def checksum_rows(rows: Iterable[Sequence], schema: str, tables: Iterable[str]) -> Dict[str, Optional[int]]:
+    """{table: checksum} from the rows of CHECKSUM TABLE on `tables` of `schema`.
+
+    The first column is `schema.table`, unquoted: a schema or table name may itself contain dots
+    (`shop.v2`), so a row is matched by the exact `schema.table` string of a table asked for, never
+    split at a dot. Rows of other tables are ignored; a NULL checksum (table missing or not
+    checksummable) is kept as None.
+    """
+    names = list(tables)
+    wanted = {f"{schema}.{t}": t for t in names}
+    out: Dict[str, Optional[int]] = {}
+    for row in rows:
+        full, checksum = row[0], row[1]
+        # the table alone (without its schema) is accepted too, as before; never a guess at a dot
+        table = wanted.get(full) or (full if full in names else None)
+        if table is not None:
+            out[table] = None if checksum is None else int(checksum)
+    return out
+
+
 def collect_schema(cur, schema, checksums=True, row_counts=True):
     charset, collation = _query(cur, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
                                      "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (schema,))[0]
@@ -118,10 +139,8 @@ def collect_schema(cur, schema, checksums=True, row_counts=True):
         for i in range(0, len(base), 50):
             batch = base[i:i + 50]
             sql = "CHECKSUM TABLE " + ", ".join(f"{quote_ident(schema)}.{quote_ident(t)}" for t in batch)
-            for full, checksum in _query(cur, sql + " EXTENDED"):
-                tname = full.split(".", 1)[1] if "." in full else full
-                if tname in out["tables"]:
-                    out["tables"][tname]["checksum"] = None if checksum is None else int(checksum)
+            for tname, checksum in checksum_rows(_query(cur, sql + " EXTENDED"), schema, batch).items():
+                out["tables"][tname]["checksum"] = checksum
     for name, event, table, timing in _query(cur, "SELECT TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, "
                                                   "ACTION_TIMING FROM information_schema.TRIGGERS "
                                                   "WHERE TRIGGER_SCHEMA = %s ORDER BY TRIGGER_NAME", (schema,)):
@@ -189,12 +208,56 @@ def compare(before, after, ignore=()):
     return diffs
 
 
-def tables_with_differences(diffs):
-    out = []
+# The keys of a table's record (collect_schema): the last part of a table's paths.
+TABLE_FIELDS = ("engine", "definition_sha256", "rows", "checksum")
+
+
+def _schema_table(path: str, schemas: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """(schema, table) of a difference's dotted path, matched against the known schema names.
+
+    A name may contain dots (`shop.v2`): the path is not split at every dot but matched with
+    `schemas.<schema>.tables.` for each known schema (the longest first), then the table is what
+    precedes the table field (or the rest, when the whole table record is the difference).
+    """
+    for schema in sorted(schemas, key=len, reverse=True):
+        prefix = f"schemas.{schema}.tables."
+        if not path.startswith(prefix) or len(path) == len(prefix):
+            continue
+        rest = path[len(prefix):]
+        head, _dot, field = rest.rpartition(".")
+        return schema, (head if head and field in TABLE_FIELDS else rest)
+    return None
+
+
+def tables_with_differences(diffs, schemas: Optional[Iterable[str]] = None) -> List[str]:
+    """`schema.table` of every table with a difference, in the order of `diffs`.
+
+    `schemas`: the schema names of both inventories (exact, dots allowed). Without them a path is
+    split at its dots, which misreads names that contain one.
+    """
+    known = list(schemas) if schemas is not None else None
+    out: List[str] = []
     for d in diffs:
-        parts = d["path"].split(".")
-        if len(parts) >= 4 and parts[0] == "schemas" and parts[2] == "tables":
+        if known is not None:
+            found = _schema_table(d["path"], known)
+            if found is None:
+                continue
+            name = f"{found[0]}.{found[1]}"
+        else:
+            parts = d["path"].split(".")
+            if not (len(parts) >= 4 and parts[0] == "schemas" and parts[2] == "tables"):
+                continue
             name = f"{parts[1]}.{parts[3]}"
-            if name not in out:
-                out.append(name)
+        if name not in out:
+            out.append(name)
     return out
+
+
+def schema_names(*manifests) -> List[str]:
+    """The schema names recorded in any of the inventories."""
+    names: List[str] = []
+    for m in manifests:
+        for name in ((m or {}).get("schemas") or {}):
+            if name not in names:
+                names.append(name)
+    return names

@@ -44,6 +44,15 @@ def require_pymysql(module):
         module.fail_json(msg=missing_required_lib("PyMySQL", reason=PYMYSQL_HINT), exception=PYMYSQL_IMPORT_ERROR)
 
 
+def open_for(module):
+    """The connection a module's login options describe; fails the module when PyMySQL or the server is missing."""
+    require_pymysql(module)
+    try:
+        return connect_from_params(module.params)
+    except Exception as e:  # pylint: disable=broad-except
+        module.fail_json(msg=f"cannot connect to the server: {e}")
+
+
 def default_socket():
     for path in SOCKET_CANDIDATES:
         if os.path.exists(path):

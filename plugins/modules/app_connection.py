@@ -23,12 +23,27 @@ description:
     C($_ENV['DB_HOST'] ?? 'localhost'), the module changes nothing and fails with a message naming the
     environment variable to set instead. When O(env_file) names the C(.env) file the application
     reads, the module sets that variable there instead.
-  - The new content is checked before it replaces the file. The module re-reads it and compares every
-    value with the old one (only the requested ones may differ), parses JSON, YAML and INI with an
-    independent parser, and runs C(php -l) on PHP files when PHP is installed. It then replaces the
-    file atomically, keeping its owner, group, mode and SELinux context.
-  - Values of secret keys (O(secrets), and any key whose last part looks like a password, secret,
-    token or key) never appear in the module's output or diff.
+  - Every value is written so that the application reads it back exactly, as its reader reads the
+    format - phpdotenv 5 for C(.env) files; for INI files C(parse_ini_file) in the mode of O(ini_reader)
+    (Phalcon's INI adapter by default); PHP's own string literals; JSON; YAML. The quoting of the file is
+    kept where it carries the value, another one is chosen where it does not (an INI value holding
+    a double quote and C(;) is written C("pa"ss;word") for C(INI_SCANNER_RAW), C("pa\"ss;word") for
+    C(INI_SCANNER_NORMAL), where C($) is escaped too so that C(${VAR}) is not expanded). A value that
+    no encoding carries for that reader (a line break in an INI value, text such as C(yes), C(null) or
+    C(0123) that Phalcon's INI adapter turns into another type) is refused, naming the key and the
+    reason; nothing is changed then.
+  - Every key that cannot be set is named in one error (all the C(getenv) expressions of a run, not
+    the first one).
+  - The new content is checked before anything is written. The module re-reads it and compares every
+    value with the old one (only the requested ones may differ) and parses JSON, YAML and INI with an
+    independent parser. When O(validate=true) and PHP is installed on the host, it runs C(php -l) on PHP
+    files and reads the new values back with PHP as the application does (see O(validate)); a value
+    PHP reads otherwise fails the task, naming the key, before any file is replaced. It then replaces
+    the file atomically, keeping its owner, group, mode and SELinux context.
+  - Values of secret keys never appear in the module's output or diff - keys of O(secrets) and any key
+    whose last part names a password, passwd, pwd, pass, secret, salt, token, credential, auth or ends
+    in key (C(APP_CRYPT_SALT), C(SECRET_KEY), C(AWS_SECRET_ACCESS_KEY), C(API_KEY)) - nor do the passwords
+    of URLs with credentials (C(mysql://user:password@host/db)), whatever their key.
 author:
   - tiersplit developers (@tiersplit)
 options:
@@ -44,10 +59,28 @@ options:
     type: str
     choices: [auto, env, php, ini, json, yaml]
     default: auto
+  ini_reader:
+    description:
+      - How the application reads an INI file, which decides how a value is written and read back.
+      - V(phalcon) - C(Phalcon\Config\Adapter\Ini) with its default mode - C(parse_ini_file) with
+        C(INI_SCANNER_RAW), where nothing is escaped and C(${VAR}) is not expanded, followed by Phalcon's
+        casts (C(true)/C(yes)/C(on), C(false)/C(no)/C(off) and C(null) in any case become booleans and
+        null, numeric text becomes a number); a string that these casts change is refused.
+      - V(raw) - C(parse_ini_file) with C(INI_SCANNER_RAW), without Phalcon's casts.
+      - V(normal) - C(parse_ini_file) with its default C(INI_SCANNER_NORMAL), where double-quoted values
+        read C(\"), C(\\) and C(\$) and expand C(${VAR}), and bare words such as C(yes) or constants
+        are interpreted.
+      - Ignored for other formats.
+    type: str
+    choices: [phalcon, raw, normal]
+    default: phalcon
   settings:
     description:
       - Keys and the values to set. Numbers stay numbers where the file holds a number; strings keep
-        the file's quoting style.
+        the file's quoting style where it carries the value.
+      - Pass passwords in O(secrets). A value under O(settings) whose key looks secret, or that holds a URL
+        with credentials, is masked in the result, the diff and the returned invocation, but the task's
+        arguments hold it.
     type: dict
     default: {}
   secrets:
@@ -59,17 +92,25 @@ options:
   env_file:
     description:
       - The C(.env) file the application reads. A PHP value that reads an environment variable is then
-        set in this file instead of failing. Created if missing, with mode 0640 and the owner and group of O(path).
+        set in this file instead of failing. Created if missing, with mode 0640 and the owner and group of
+        O(path) from the start (set on a temporary file before its content is written, then renamed into place).
     type: path
   backup:
     description:
-      - Keep a timestamped copy of every file the module replaces.
+      - Keep a timestamped copy (C(FILE.PID.YYYY-MM-DD@HH:MM:SS~)) of every file the module replaces. Copies
+        are created with mode 0600 and the owner and group of the original, whatever its mode.
     type: bool
     default: false
   validate:
     description:
-      - Run C(php -l) on the new PHP file before replacing the old one (skipped with a warning when no
-        C(php) binary is found). The module's own re-read checks always run.
+      - Before any file is written, with the C(php) of the managed host, run C(php -l) on a new PHP file and
+        read the new values back as the application does - INI with C(parse_ini_string) in the mode of
+        O(ini_reader) (and Phalcon's casts), JSON with C(json_decode), YAML with C(yaml_parse) when the
+        yaml extension is loaded, C(.env) with phpdotenv 5 when the file's directory holds
+        C(vendor/vlucas/phpdotenv) (its classes only; the application's autoloader is not run), PHP files
+        by evaluating each literal written. A value PHP reads otherwise fails the task, naming the key;
+        nothing is changed. Skipped with a warning when no C(php) binary is found; see RV(read_back).
+        The module's own re-read checks always run.
     type: bool
     default: true
   connection_check:
@@ -105,10 +146,12 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports the changes (and the diff) without writing anything.
+    description: Reports the changes (and the diff) without writing anything; the checks, the read-back with
+      PHP included, run as in a real run.
   diff_mode:
     support: full
-    description: Shows the old and new file content with secret values masked.
+    description: Shows the changed lines with two lines of context (a unified diff), secret values and the
+      passwords of URLs masked; a changed secret shows as the mask followed by C(changed).
   idempotent:
     support: full
     description: A second run with the same values changes nothing.
@@ -120,6 +163,7 @@ notes:
   - Missing keys are added only to C(.env) and INI files. In PHP, JSON and YAML files a missing key is an
     error, because where to put it is the application's decision.
   - YAML flow collections, anchors and multi-line scalars are not edited; a key holding one is reported.
+  - The module does not log its arguments to the managed host's journal.
 requirements:
   - PyMySQL, only for O(connection_check).
   - PyYAML on the managed host, only to double-check YAML files (skipped when missing).
@@ -160,9 +204,18 @@ EXAMPLES = r"""
       QUEUE_HOST: 10.0.10.6
       QUEUE_PORT: 11300
 
-- name: INI configuration (Phalcon\Config\Adapter\Ini)
+- name: INI configuration (Phalcon\Config\Adapter\Ini, INI_SCANNER_RAW)
   tiersplit.maintenance.app_connection:
     path: /var/www/invo/app/config/config.ini
+    settings:
+      database.host: 10.0.10.5
+    secrets:
+      database.password: "{{ vault_app_db_password }}"
+
+- name: INI configuration read with parse_ini_file() and its default mode
+  tiersplit.maintenance.app_connection:
+    path: /var/www/legacy/config.ini
+    ini_reader: normal
     settings:
       database.host: 10.0.10.5
 """
@@ -179,7 +232,8 @@ format:
   type: str
   sample: php
 changes:
-  description: Every value changed or added, in O(path) or in O(env_file). Secret values are masked.
+  description: Every value changed or added, in O(path) or in O(env_file). Secret values are masked, and
+    so are the passwords of URLs with credentials.
   returned: always
   type: list
   elements: dict
@@ -192,8 +246,17 @@ redirected:
   returned: always
   type: dict
   sample: {database.host: DB_HOST}
+read_back:
+  description:
+    - For each file that would change, how its new values were read back with PHP before anything was
+      written (C(read back with php) and the reader) or why they were not (C(not read back) and the reason).
+    - Empty when nothing changed or O(validate=false).
+  returned: always
+  type: dict
+  sample: {/var/www/invo/app/config/config.ini: "read back with php: Phalcon's INI adapter (parse_ini_file with
+    INI_SCANNER_RAW, then its casts)"}
 backup_files:
-  description: Backup copies made when O(backup=true).
+  description: Backup copies made when O(backup=true), mode 0600, owned like the originals.
   returned: when a file was replaced and O(backup=true)
   type: list
   elements: str
@@ -205,12 +268,20 @@ connection_check:
   sample: {ok: true, server_version: 10.11.6-MariaDB-0+deb12u1}
 """
 
+import contextlib  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import appconfig, mysqlconn  # noqa: E402
+
+NEW_ENV_MODE = 0o640
+BACKUP_MODE = 0o600
+# php for the read-back: errors on stderr, no prepended or appended script of the host's php.ini
+PHP_READBACK_ARGS = ("-d", "display_errors=stderr", "-d", "auto_prepend_file=", "-d", "auto_append_file=")
 
 
 def read_text(path):
@@ -218,55 +289,129 @@ def read_text(path):
         return f.read().decode("utf-8", "surrogateescape")
 
 
-def plan(fmt, text, values, secrets, env_file):
+def plan(fmt, text, values, secrets, env_file, ini_reader):
     """Work out the new text of the file and which keys go to the env file instead."""
     values = dict(values)
     redirected = {}
     while True:
         try:
-            new, changes = appconfig.set_values(fmt, text, values, secrets)
+            new, changes = appconfig.set_values(fmt, text, values, secrets, ini_reader)
             return new, changes, redirected
         except appconfig.NonLiteralError as e:
-            if not env_file or not e.env_keys:
+            movable = [item for item in e.nonliteral if item.env_keys] if env_file else []
+            if not movable:
                 raise
-            redirected[e.key] = e.env_keys[0]
-            del values[e.key]
+            # these go to the env file; any other key that cannot be set is named on the next pass
+            for item in movable:
+                redirected[item.key] = item.env_keys[0]
+                del values[item.key]
 
 
 def mask_change(change, path):
-    out = dict(file=path, key=change["key"], action=change["action"], old=change["old"], new=change["new"])
-    if change["secret"]:
-        out["old"] = None if change["old"] is None else appconfig.MASK
-        out["new"] = appconfig.MASK
-    return out
+    key = change["key"]
+    secret = () if not change["secret"] else (key,)
+    return dict(file=path, key=key, action=change["action"], old=appconfig.public_value(key, change["old"], secret),
+                new=appconfig.public_value(key, change["new"], secret))
 
 
-def write_file(module, path, text, fmt, new_file=None):
-    """Validate the new text, then replace the file atomically. Returns the backup path or None."""
-    dirname = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tiersplit-", dir=dirname)
+def dotenv_vendor(path):
+    """The vendor directory beside a .env file when it holds phpdotenv (its reader), else None."""
+    vendor = os.path.join(os.path.dirname(os.path.abspath(path)), "vendor")
+    return vendor if os.path.isfile(os.path.join(vendor, "vlucas", "phpdotenv", "src", "Dotenv.php")) else None
+
+
+def check_with_php(module, php, path, fmt, text, values, ini_reader):
+    """Before anything is written: php -l (PHP files), then the new values read back with PHP as the
+    application reads them. Fails naming the keys PHP reads otherwise. Returns how it was read back."""
+    if not php:
+        module.warn(f"php is not installed on this host: the new content of {path} was not read back with PHP")
+        return "not read back: php is not installed on this host"
+    if fmt == "php":
+        rc, out, err = module.run_command([php, "-l"], data=text, binary_data=True)
+        if rc != 0:
+            detail = (out + err).replace("Standard input code", path).strip()
+            module.fail_json(msg=f"php -l rejects the new content of {path}; nothing was changed: {detail}", path=path)
+    data = appconfig.readback_input(fmt, text, values, ini_reader, dotenv_vendor(path) if fmt == "env" else None)
+    rc, out, err = module.run_command([php, *PHP_READBACK_ARGS, "-r", appconfig.READBACK_PHP], data=data,
+                                      binary_data=True)
+    try:
+        if rc != 0:
+            raise appconfig.ConfigError(f"php exited with {rc}: {err.strip()}")
+        wrong, unavailable = appconfig.readback_result(fmt, out, values, ini_reader)
+    except appconfig.ConfigError as e:
+        module.fail_json(msg=f"{path}: the new content could not be read back with PHP; nothing was changed: "
+                             f"{to_native(e)}", path=path)
+    if wrong:
+        module.fail_json(msg="{}: PHP ({}) reads {} otherwise than the value given; nothing was changed".format(
+            path, appconfig.Reader(fmt, ini_reader).name, ", ".join(wrong)), path=path, keys=wrong)
+    if unavailable:
+        return f"not read back: {unavailable}"
+    return appconfig.readback_description(fmt, ini_reader)
+
+
+def private_backup(path):
+    """A copy of path named as Ansible names backups (path.PID.YYYY-MM-DD@HH:MM:SS~), mode 0600 from its
+    creation on, with the owner and group of the original."""
+    st = os.stat(path)
+    dest = "{}.{}.{}".format(path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~", time.localtime()))
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, BACKUP_MODE)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            os.fchmod(dst.fileno(), BACKUP_MODE)
+            with contextlib.suppress(PermissionError):  # not root: the backup stays the module user's, still 0600
+                os.fchown(dst.fileno(), st.st_uid, st.st_gid)
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        os.unlink(dest)
+        raise
+    os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return dest
+
+
+def _write_temp(path, text, mode=None, owner=None):
+    """A temporary file beside path holding text: mode 0600 (or `mode`, set before the content is written)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tiersplit-", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "wb") as f:
+            if owner is not None:
+                with contextlib.suppress(PermissionError):
+                    os.fchown(f.fileno(), *owner)
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
             f.write(text.encode("utf-8", "surrogateescape"))
-        if fmt == "php" and module.params["validate"]:
-            php = module.get_bin_path("php")
-            if php:
-                rc, out, err = module.run_command([php, "-l", tmp])
-                if rc != 0:
-                    detail = (out + err).replace(tmp, path).strip()
-                    module.fail_json(msg=f"php -l rejects the new content of {path}; nothing was changed: {detail}")
-            else:
-                module.warn(f"php is not installed on this host: {path} was not checked with php -l")
-        backup = None
-        if not new_file and module.params["backup"]:
-            backup = module.backup_local(path)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def replace_file(module, path, text):
+    """Replace an existing file atomically, keeping its owner, group, mode and SELinux context.
+    Returns the backup's path (O(backup)) or None."""
+    tmp = _write_temp(path, text)
+    try:
+        backup = private_backup(path) if module.params["backup"] else None
         module.atomic_move(tmp, path)
-        if new_file:
-            # a new .env file gets the owner and group of the configuration file it serves
-            st = os.stat(new_file)
-            os.chown(path, st.st_uid, st.st_gid)
-            os.chmod(path, 0o640)
         return backup
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def create_file(module, path, text, like):
+    """Create path with mode 0640 and the owner and group of `like` from the start (set on the temporary
+    file before its content is written), then rename it into place."""
+    st = os.stat(like)
+    tmp = _write_temp(path, text, mode=NEW_ENV_MODE, owner=(st.st_uid, st.st_gid))
+    try:
+        if module.selinux_enabled():
+            module.set_context_if_different(tmp, module.selinux_default_context(path), False)
+        os.rename(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -299,6 +444,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             format=dict(type="str", default="auto", choices=["auto", *list(appconfig.FORMATS)]),
+            ini_reader=dict(type="str", default=appconfig.DEFAULT_INI_READER, choices=list(appconfig.INI_READERS)),
             settings=dict(type="dict", default={}),
             secrets=dict(type="dict", default={}, no_log=True),
             env_file=dict(type="path"),
@@ -315,11 +461,17 @@ def main():
             )),
         ),
         supports_check_mode=True,
+        # The arguments are not written to the host's journal: settings may hold a secret by mistake.
+        no_log=True,
     )
     p = module.params
     path = p["path"]
+    reader = p["ini_reader"]
     settings = dict(p["settings"] or {})
     secrets = dict(p["secrets"] or {})
+    # A secret passed under settings (a password, a salt, a URL with credentials) is hidden like the
+    # values of secrets: Ansible masks these texts in everything the module returns, invocation included.
+    module.no_log_values.update(appconfig.sensitive_values(settings))
     overlap = set(settings) & set(secrets)
     if overlap:
         module.fail_json(msg="keys given in both settings and secrets: {}".format(", ".join(sorted(overlap))))
@@ -334,14 +486,16 @@ def main():
     text = read_text(path)
     try:
         fmt = appconfig.detect_format(path, text) if p["format"] == "auto" else p["format"]
-        new, changes, redirected = plan(fmt, text, values, secret_keys, p["env_file"])
+        new, changes, redirected = plan(fmt, text, values, secret_keys, p["env_file"], reader)
     except appconfig.ConfigError as e:
         module.fail_json(msg=f"{path}: {to_native(e)}", path=path)
 
     env_file = p["env_file"]
     env_text = env_new = None
+    env_values = {}
     env_changes = []
     env_exists = False
+    env_secrets = ()
     if redirected:
         env_exists = os.path.isfile(env_file)
         env_text = read_text(env_file) if env_exists else ""
@@ -353,8 +507,6 @@ def main():
             module.fail_json(msg=f"{env_file}: {to_native(e)}", path=path)
         for c in env_changes:
             c["secret"] = c["secret"] or c["key"] in env_secrets
-    else:
-        env_secrets = ()
 
     result = dict(
         changed=bool(changes or env_changes),
@@ -362,33 +514,44 @@ def main():
         format=fmt,
         redirected=redirected,
         changes=[mask_change(c, path) for c in changes] + [mask_change(c, env_file) for c in env_changes],
+        read_back={},
     )
 
     if p["connection_check"]:
         result["connection_check"] = check_connection(module)
 
+    # Everything is checked before any file is written: a failure leaves both files as they were.
+    if result["changed"] and p["validate"]:
+        php = module.get_bin_path("php")
+        if changes:
+            own = dict((k, v) for k, v in values.items() if k not in redirected)
+            result["read_back"][path] = check_with_php(module, php, path, fmt, new, own, reader)
+        if env_changes:
+            result["read_back"][env_file] = check_with_php(module, php, env_file, "env", env_new, env_values, reader)
+
     if module._diff and result["changed"]:
         diffs = []
         if changes:
-            diffs.append(dict(before_header=path, after_header=path,
-                              before=appconfig.masked(fmt, text, secret_keys),
-                              after=appconfig.masked(fmt, new, secret_keys)))
+            diffs.append(dict(prepared=appconfig.masked_diff(
+                fmt, text, new, secret_keys, reader, changed=[c["key"] for c in changes],
+                before_header=path, after_header=path)))
         if env_changes:
-            diffs.append(dict(before_header=env_file if env_exists else "/dev/null", after_header=env_file,
-                              before=appconfig.masked("env", env_text, env_secrets),
-                              after=appconfig.masked("env", env_new, env_secrets)))
+            diffs.append(dict(prepared=appconfig.masked_diff(
+                "env", env_text, env_new, env_secrets, changed=[c["key"] for c in env_changes],
+                before_header=env_file if env_exists else "/dev/null", after_header=env_file)))
         result["diff"] = diffs
 
     if result["changed"] and not module.check_mode:
         backups = []
         if changes:
-            b = write_file(module, path, new, fmt)
-            if b:
-                backups.append(b)
+            backups.append(replace_file(module, path, new))
         if env_changes:
-            b = write_file(module, env_file, env_new, "env", new_file=None if env_exists else path)
-            if b:
-                backups.append(b)
+            if env_exists:
+                backups.append(replace_file(module, env_file, env_new))
+            else:
+                # a new .env file gets the owner and group of the configuration file it serves
+                create_file(module, env_file, env_new, like=path)
+        backups = [b for b in backups if b]
         if backups:
             result["backup_files"] = backups
 

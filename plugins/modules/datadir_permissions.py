@@ -19,6 +19,11 @@ description:
     itself, not its target); directories are opened relative to their parent with C(O_NOFOLLOW), so a
     link swapped in during the run is not followed either. The root O(path) itself may be a link; its
     resolved target is the tree.
+  - Owners and modes are changed without following links as well. A directory or regular file is
+    opened with C(O_NOFOLLOW) (C(O_NONBLOCK), never blocking), the descriptor must be the inode the scan
+    found (C(st_dev), C(st_ino)), and the change is made on it (C(fchown), C(fchmod)); a symbolic link
+    gets C(lchown) only. An entry replaced between the scan and the change (by a link to a file outside
+    the tree, or by another file) is left alone, named in RV(not_repaired) and in a warning.
   - Refuses dangerous roots before touching anything; an empty path, C(/), system directories such as
     C(/etc), C(/usr), C(/var), C(/var/lib), any directory that contains one of them, and any user's home
     directory (or a directory containing one). The home directory of O(owner) is allowed, because some
@@ -132,6 +137,14 @@ scanned:
   returned: always
   type: dict
   sample: {directories: 12, files: 1511, symlinks: 0, other: 0}
+not_repaired:
+  description:
+    - Entries replaced or removed between the scan and the change, left alone (a symbolic link among them
+      never followed), each with the reason. Empty when the tree did not change during the run.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: shop/orders.ibd, reason: "replaced by a symbolic link since the scan: not followed, left alone"}]
 selinux_enabled:
   description: Whether SELinux types were compared.
   returned: always
@@ -188,6 +201,10 @@ def main():
     except OSError as e:
         module.fail_json(msg=f"repair of {root} stopped: {to_native(e)}")
 
+    for path, reason in res.not_repaired[:10]:
+        module.warn(f"{root}/{path}: {reason}")
+    if len(res.not_repaired) > 10:
+        module.warn(f"... and {len(res.not_repaired) - 10} more entries left alone (see not_repaired)")
     result = dict(changed=res.changed_paths > 0, path=root, selinux_enabled=se is not None, **res.as_dict())
     if module._diff and res.changed_paths:
         before, after = datadir.summary(res, p["owner"], p["group"])

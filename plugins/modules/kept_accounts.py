@@ -78,12 +78,8 @@ def main():
         users=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    mysqlconn.require_pymysql(module)
     p = module.params
-    try:
-        conn = mysqlconn.connect_from_params(p)
-    except Exception as e:  # pylint: disable=broad-except
-        module.fail_json(msg=f"cannot connect to the server: {to_native(e)}")
+    conn = mysqlconn.open_for(module)
     try:
         with conn.cursor() as cur:
             if p["state"] == "exported":

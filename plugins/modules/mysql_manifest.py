@@ -95,7 +95,9 @@ attributes:
     description: Runs on the database host and connects through the local socket by default.
 notes:
   - Schema and table names containing dots make the dotted paths in RV(differences) ambiguous to read,
-    not wrong.
+    not wrong. Checksums are matched to their table by the exact C(schema.table) name, and
+    RV(tables_with_differences) reads the paths against the inventories' schema names, so a schema such
+    as C(shop.v2) is recorded and reported like any other.
 seealso:
   - module: tiersplit.maintenance.datadir_permissions
   - module: community.mysql.mysql_info
@@ -226,7 +228,8 @@ def main():
             module.fail_json(msg="{} is not an inventory of this module (format {} expected, got {!r}); pass the "
                                  "manifest of a registered result".format(name, mf.FORMAT_VERSION, inv.get("format")))
     diffs = mf.compare(reference, current, ignore=p["ignore"])
-    result.update(differences=diffs, tables_with_differences=mf.tables_with_differences(diffs), equal=not diffs)
+    tables = mf.tables_with_differences(diffs, mf.schema_names(reference, current))
+    result.update(differences=diffs, tables_with_differences=tables, equal=not diffs)
     module.exit_json(**result)
 
 

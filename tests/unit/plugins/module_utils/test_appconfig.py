@@ -220,7 +220,9 @@ def test_crlf_and_bom_free_bytes_are_kept():
 # Values an operator may really set: hosts, names, passwords with punctuation, spaces and unicode.
 VALUES = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(list("'\"$#;=\\ ")),
                  min_size=0, max_size=30)
-INI_VALUES = VALUES.filter(lambda v: '"' not in v)
+# Any text without a line break, '"' included, except what Phalcon's INI adapter (the default reader) casts
+# to another type whatever the quoting (yes, null, 0123): that is refused, see test_appconfig_readers.py.
+INI_VALUES = VALUES.filter(lambda v: isinstance(appconfig.phalcon_cast(v), str))
 PROPERTY_CASES = [
     ("phalcon3_config.php", "php", "database.password", VALUES),
     ("phalcon3_long_array.php", "php", "database.password", VALUES),

@@ -101,6 +101,118 @@ def test_socket_keeps_its_mode(tmp_path):
     assert st.st_uid == UID and stat.S_IMODE(st.st_mode) == 0o777
 
 
+def _swap_before_fix(monkeypatch, when_name, swap):
+    """Run `swap()` once, when the walk is about to change `when_name`: after the scan, before the change."""
+    real_fix = datadir._fix
+    done = []
+
+    def fix(res, fd, name, *args, **kwargs):
+        if name == when_name and not done:
+            done.append(name)
+            swap()
+        return real_fix(res, fd, name, *args, **kwargs)
+
+    monkeypatch.setattr(datadir, "_fix", fix)
+    return done
+
+
+def test_file_swapped_for_a_symlink_after_the_scan_is_not_followed(tmp_path, monkeypatch):
+    root, outside = make_tree(tmp_path)
+    victim = outside / "victim"
+    target = root / "app" / "orders.ibd"
+
+    def swap():
+        os.unlink(str(target))
+        os.symlink(str(victim), str(target))
+
+    done = _swap_before_fix(monkeypatch, "orders.ibd", swap)
+    res = datadir.repair(str(root), UID, GID, 0o750, 0o640)
+    assert done == ["orders.ibd"]
+    st = os.stat(str(victim))
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o600)
+    assert os.path.islink(str(target))
+    assert [p for p, _why in res.not_repaired] == ["app/orders.ibd"]
+    assert "symbolic link" in res.not_repaired[0][1] and "not followed" in res.not_repaired[0][1]
+    assert res.as_dict()["not_repaired"][0]["path"] == "app/orders.ibd"
+    # the other entries were repaired; the swapped one is not counted as changed
+    assert res.counts["file_mode"] == 4
+    assert os.lstat(str(root / "app" / "db.opt")).st_uid == UID
+
+
+def test_file_swapped_for_a_hard_link_after_the_scan_is_left_alone(tmp_path, monkeypatch):
+    root, outside = make_tree(tmp_path)
+    victim = outside / "victim"
+    target = root / "ibdata1"
+
+    def swap():
+        os.unlink(str(target))
+        os.link(str(victim), str(target))  # same inode as the outside file, not the one scanned
+
+    _swap_before_fix(monkeypatch, "ibdata1", swap)
+    res = datadir.repair(str(root), UID, GID, 0o750, 0o640)
+    st = os.stat(str(victim))
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o600)
+    assert res.not_repaired == [("ibdata1", "replaced by another file since the scan: left alone")]
+
+
+@pytest.mark.parametrize("how", ["symlink", "hardlink"])
+def test_file_swapped_just_before_it_is_opened_is_left_alone(tmp_path, monkeypatch, how):
+    """The last moment: after the scan and the lstat check, as the file is opened for fchmod."""
+    root, outside = make_tree(tmp_path)
+    victim = outside / "victim"
+    target = root / "app" / "orders.ibd"
+    real_open = os.open
+    swapped = []
+
+    def open_(path, flags, *args, **kwargs):
+        if path == "orders.ibd" and flags == datadir.OPEN_ENTRY and not swapped:
+            swapped.append(path)
+            os.unlink(str(target))
+            (os.symlink if how == "symlink" else os.link)(str(victim), str(target))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    res = datadir.repair(str(root), UID, GID, 0o750, 0o640)
+    monkeypatch.undo()
+    assert swapped == ["orders.ibd"]
+    st = os.stat(str(victim))
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o600)
+    assert [p for p, _why in res.not_repaired] == ["app/orders.ibd"]
+    assert ("symbolic link" if how == "symlink" else "another file") in res.not_repaired[0][1]
+
+
+def test_directory_swapped_for_a_symlink_after_the_listing_is_reported(tmp_path, monkeypatch):
+    root, outside = make_tree(tmp_path)
+    (outside / "inner").write_bytes(b"i")
+    os.chmod(str(outside / "inner"), 0o600)
+    moved = tmp_path / "app-moved"
+
+    def swap():
+        os.rename(str(root / "app"), str(moved))
+        os.symlink(str(outside), str(root / "app"))
+
+    _swap_before_fix(monkeypatch, "ibdata1", swap)  # a file of the root: its directories come after
+    res = datadir.repair(str(root), UID, GID, 0o750, 0o640)
+    for path in (outside, outside / "inner", outside / "victim"):
+        st = os.stat(str(path))
+        assert st.st_uid == 0, path
+    assert stat.S_IMODE(os.stat(str(outside)).st_mode) == 0o711
+    assert stat.S_IMODE(os.stat(str(outside / "inner")).st_mode) == 0o600
+    assert ("app", "directory replaced by a symbolic link since the scan: not followed, left alone") in \
+        res.not_repaired
+
+
+def test_fifo_gets_its_owner_without_blocking_and_keeps_its_mode(tmp_path):
+    root = tmp_path / "d"
+    root.mkdir()
+    os.mkfifo(str(root / "pipe"))
+    os.chmod(str(root / "pipe"), 0o666)
+    res = datadir.repair(str(root), UID, GID, 0o750, 0o640)
+    st = os.lstat(str(root / "pipe"))
+    assert res.scanned["other"] == 1 and res.not_repaired == []
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (UID, GID, 0o666)
+
+
 class FakeSELinux:
     """A stand-in for libselinux: labels kept in a dict (pure logic test)."""
 

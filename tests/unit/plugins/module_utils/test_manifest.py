@@ -83,3 +83,66 @@ def test_password_hashes_are_digested_not_shown():
 
 def test_quote_ident():
     assert mf.quote_ident("we`ird") == "`we``ird`"
+
+
+# CHECKSUM TABLE names each table `schema.table` (unquoted) in its first column.
+@pytest.mark.parametrize("schema,rows,tables,expected", [
+    ("shop", [("shop.orders", 11), ("shop.items", None)], ["orders", "items"], {"orders": 11, "items": None}),
+    ("shop.v2", [("shop.v2.orders", 11), ("shop.v2.items", "22")], ["orders", "items"],
+     {"orders": 11, "items": 22}),
+    ("shop", [("shop.v2.orders", 5), ("shop.orders", 6)], ["orders", "v2.orders"], {"v2.orders": 5, "orders": 6}),
+    ("a.b", [("a.b.c.d", 7)], ["c.d"], {"c.d": 7}),
+    ("shop", [("orders", 3)], ["orders"], {"orders": 3}),
+    ("shop", [("other.orders", 3), ("shop.unknown", 4)], ["orders"], {}),
+])
+def test_checksum_rows_match_the_exact_schema_and_table(schema, rows, tables, expected):
+    assert mf.checksum_rows(rows, schema, tables) == expected
+
+
+class FakeCursor:
+    """Answers the statements collect_schema sends for one schema with two tables."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.rows = []
+        self.description = []
+
+    def execute(self, sql, args=None):
+        self.description = [("col",), ("col2",)]
+        if "information_schema.SCHEMATA" in sql:
+            self.rows = [("utf8mb4", "utf8mb4_general_ci")]
+        elif "information_schema.TABLES" in sql:
+            self.rows = [("items", "BASE TABLE", "InnoDB"), ("orders", "BASE TABLE", "InnoDB")]
+        elif sql.startswith("SHOW CREATE TABLE"):
+            self.description = [("Table",), ("Create Table",)]
+            self.rows = [("t", "CREATE TABLE t (id int) AUTO_INCREMENT=5")]
+        elif sql.startswith("SELECT COUNT(*)"):
+            self.rows = [(3,)]
+        elif sql.startswith("CHECKSUM TABLE"):
+            # as the server answers: schema and table joined by a dot, unquoted
+            self.rows = [(f"{self.schema}.items", 1234), (f"{self.schema}.orders", 5678)]
+        else:
+            self.rows = []
+
+    def fetchall(self):
+        return self.rows
+
+
+@pytest.mark.parametrize("schema", ["shop", "shop.v2"])
+def test_a_schema_with_a_dot_gets_its_checksums(schema):
+    out = mf.collect_schema(FakeCursor(schema), schema)
+    assert {name: t.get("checksum") for name, t in out["tables"].items()} == {"items": 1234, "orders": 5678}
+    assert out["tables"]["orders"]["rows"] == 3
+
+
+def test_tables_with_differences_of_a_schema_with_a_dot():
+    before = copy.deepcopy(BASE)
+    before["schemas"]["shop.v2"] = copy.deepcopy(BASE["schemas"]["shop"])
+    after = copy.deepcopy(before)
+    after["schemas"]["shop.v2"]["tables"]["orders"]["checksum"] = 12
+    del after["schemas"]["shop"]["tables"]["order_items"]
+    diffs = mf.compare(before, after)
+    names = mf.schema_names(before, after)
+    assert mf.tables_with_differences(diffs, names) == ["shop.order_items", "shop.v2.orders"]
+    # without the names, a path is split at every dot (as before)
+    assert mf.tables_with_differences(diffs) == ["shop.order_items"]

@@ -2,41 +2,14 @@
 
 import json
 import os
-import shutil
 import stat
-import subprocess
-import sys
 
 import pytest
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "appconfig")
-PKG = "ansible_collections.tiersplit.maintenance.plugins.modules."
+from modrun import fixture, run_module, snapshot
 
 
 def run(tmp_path, module, args, check=False, diff=False):
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    f = tmp_path / (f"args-{module}.json")
-    f.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=os.environ["TIERSPLIT_TEST_COLLECTIONS"])
-    proc = subprocess.run([sys.executable, "-m", PKG + module, str(f)], capture_output=True, text=True, env=env,
-                          check=False)
-    try:
-        result = json.loads(proc.stdout)
-    except ValueError:
-        pytest.fail(f"module printed no JSON: {proc.stdout} {proc.stderr}")
-    result["_stdout"] = proc.stdout
-    return result
-
-
-def fixture(tmp_path, name, dest=None):
-    path = tmp_path / (dest or name)
-    shutil.copy(os.path.join(FIXTURES, name), str(path))
-    return path
-
-
-def snapshot(path):
-    st = os.stat(str(path))
-    return path.read_bytes(), st.st_mtime_ns, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
+    return run_module(tmp_path, module, args, check=check, diff=diff)
 
 
 SETS = [
@@ -61,7 +34,7 @@ def test_check_mode_writes_nothing_and_hides_secrets(tmp_path, name, settings, s
     assert res["changed"] is True, res
     assert snapshot(path) == before
     assert sorted(c["key"] for c in res["changes"]) == sorted([*list(settings), secret_key])
-    assert "10.0.10.5" in res["diff"][0]["after"]
+    assert "10.0.10.5" in res["diff"][0]["prepared"]
     assert NEW_SECRET not in res["_stdout"]
     assert old_secret not in res["_stdout"]
     assert not [f for f in os.listdir(str(tmp_path)) if f.startswith(".tiersplit-")]
