@@ -113,7 +113,7 @@ def plan(flagged: Sequence[dict], decisions: Sequence[dict], accounts: Iterable[
             out["drop"].append(dict(a))
         else:
             todo = [h for h in d["hosts"] if (a["user"], h) not in existing]
-            out["rescope"].append(dict(a, hosts=todo, to=list(d["hosts"])))
+            out["rescope"].append(dict(a, hosts=todo))
     return out
 
 
