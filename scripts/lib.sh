@@ -6,8 +6,9 @@ set -euo pipefail
 TS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TS_VENV="${TS_VENV:-$TS_ROOT/.venv}"
 TS_IMAGE="${TS_IMAGE:-tiersplit/debian12-systemd:latest}"
+TS_APP_IMAGE="${TS_APP_IMAGE:-tiersplit/debian12-monolith:latest}"
 TS_APT_CACHE_PORT=3142
-export TS_ROOT TS_VENV TS_IMAGE
+export TS_ROOT TS_VENV TS_IMAGE TS_APP_IMAGE
 
 log() { printf '\033[1m[tiersplit %s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[tiersplit] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -143,7 +144,8 @@ activate() {
   export PY_COLORS=0
 }
 
-ensure_image() { "$TS_ROOT/scripts/base-image.sh"; }
+# The base image of every lab host, then the application server's image on it.
+ensure_image() { "$TS_ROOT/scripts/base-image.sh" && "$TS_ROOT/scripts/monolith-image.sh"; }
 
 # The tools: Debian packages, Docker engine, apt cache, venv (activated).
 prepare_tools() {
