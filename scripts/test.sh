@@ -110,7 +110,7 @@ ee() {
 
 # Every scenario, the longest first so that two at a time finish together;
 # scenarios not named here follow in alphabetical order.
-LONGEST_FIRST="e2e e2e_rollback faults datadir_migration datadir_migration_replica worker bad_input database modules"
+LONGEST_FIRST="e2e faults datadir_migration_replica datadir_migration worker bad_input database modules"
 scenarios() {
   local s
   for s in $LONGEST_FIRST; do
