@@ -10,13 +10,13 @@ short_description: Read what a migration needs to know of one host, in one modul
 version_added: "0.3.0"
 description:
   - Reads, without changing anything, the facts of one host that the datadir_migration role's state,
-    recovery and preflight steps need: small files (stage records, notes, markers, pid files), whether
+    recovery and preflight steps need. Small files (stage records, notes, markers, pid files), whether
     paths exist, the directories in a directory, sizes as C(du -sb) counts them, free space and mount
     points, whether a file holds a text, TCP reachability, the MySQL-compatible server's version and
     global variables through its C(mysql) client, and the server binary's version.
   - Each of these used to be a task of its own, a module run each. Every option is a mapping from a
     name of the caller's choice to what to read; the result uses the same names.
-  - A server that does not answer is not an error (RV(server.answered) is false, RV(server.error) says
+  - A server that does not answer is not an error (in RV(server), C(answered) is false and C(error) says
     why); the caller decides.
 author:
   - tiersplit developers (@tiersplit)
@@ -54,13 +54,13 @@ options:
     default: {}
   contains:
     description:
-      - Name to a mapping with C(path) and C(text): whether the file holds the text (false when it does not
-        exist).
+      - Name to a mapping with C(path) and C(text). Reports whether the file holds the text (false when it does
+        not exist).
     type: dict
     default: {}
   reachable:
     description:
-      - Name to a mapping with C(host) and C(port): whether a TCP connection opens within O(timeout).
+      - Name to a mapping with C(host) and C(port). Reports whether a TCP connection opens within O(timeout).
     type: dict
     default: {}
   timeout:
@@ -82,7 +82,7 @@ options:
     default: ''
   datadir:
     description:
-      - With O(mysql_variables), the datadir whose size to report in RV(server.datadir_bytes). Empty for the
+      - With O(mysql_variables), the datadir whose size to report in RV(server) (C(datadir_bytes)). Empty for the
         server's own C(datadir) variable (when O(mysql_variables) names it).
     type: str
     default: ''
