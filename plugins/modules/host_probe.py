@@ -193,10 +193,10 @@ def _server(module):
         return {"answered": False, "error": (err or out).strip()}
     server = probe.parse_server(out)
     server.update(answered=True, error="")
-    datadir = (p["datadir"] or server["settings"].get("datadir", "")).rstrip("/") or "/"
-    if p["datadir"] or "datadir" in server["settings"]:
-        server["datadir"] = datadir
-        server["datadir_bytes"] = probe.size_bytes(datadir)
+    datadir = p["datadir"] or server["settings"].get("datadir")
+    if datadir:
+        server["datadir"] = datadir.rstrip("/") or "/"
+        server["datadir_bytes"] = probe.size_bytes(server["datadir"])
     return server
 
 
