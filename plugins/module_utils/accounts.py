@@ -32,13 +32,19 @@ def quote_account(user, host):
     return f"{q(user)}@{q(host)}"
 
 
-def _text(value):
+def without_lock(create):
+    """SHOW CREATE USER's statement without its ACCOUNT LOCK."""
+    return _ACCOUNT_LOCK.sub("", create)
+
+
+def text(value):
+    """A value of a server's answer as text."""
     return value.decode("utf-8") if isinstance(value, (bytes, bytearray)) else value
 
 
 def list_accounts(cur):
     cur.execute("SELECT user, host FROM mysql.user")
-    return sorted((_text(u), _text(h)) for u, h in cur.fetchall())
+    return sorted((text(u), text(h)) for u, h in cur.fetchall())
 
 
 def export(cur, users):
@@ -50,9 +56,9 @@ def export(cur, users):
             continue
         account = quote_account(user, host)
         cur.execute("SHOW CREATE USER " + account)
-        create = _ACCOUNT_LOCK.sub("", _text(cur.fetchone()[0]))
+        create = without_lock(text(cur.fetchone()[0]))
         cur.execute("SHOW GRANTS FOR " + account)
-        grants = [_text(r[0]) for r in cur.fetchall()]
+        grants = [text(r[0]) for r in cur.fetchall()]
         out.append({"user": user, "host": host, "create": create, "grants": grants})
     return out
 

@@ -15,12 +15,18 @@ is the user's. None is removed unless the user decided so, per account:
 An account without a decision is kept and named in a warning. Accounts of
 users the role manages (``database_users``) are the role's own and are not
 flagged here: their hosts are the inventory's.
+
+A physical copy brings the source's accounts to a server that listens on the
+network. Its first start runs ``fence_sql`` (the server's ``init_file``,
+executed before it accepts a connection): every account decided drop or
+rescope is locked, so none of them can log in before the migration carries
+the decisions out (``carry_out``); a failed run leaves them locked.
 """
 
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ansible_collections.tiersplit.maintenance.plugins.module_utils.accounts import quote_account
+from ansible_collections.tiersplit.maintenance.plugins.module_utils.accounts import quote_account, text, without_lock
 
 Account = Tuple[str, str]
 
@@ -115,6 +121,53 @@ def plan(flagged: Sequence[dict], decisions: Sequence[dict], accounts: Iterable[
             todo = [h for h in d["hosts"] if (a["user"], h) not in existing]
             out["rescope"].append(dict(a, hosts=todo))
     return out
+
+
+def fenced(decisions: Sequence[dict]) -> List[Account]:
+    """The accounts a copy's first start locks: those decided drop or rescope."""
+    return sorted({(d["user"], d["host"]) for d in decisions if d.get("action") in ("drop", "rescope")})
+
+
+def fence_sql(decisions: Sequence[dict]) -> str:
+    """The statements of the copy's first start (one per line, as init_file reads them).
+
+    Outside the binary log (a replica's position stays the source's); an
+    account the copy does not have is no error (IF EXISTS).
+    """
+    lines = ["SET SESSION sql_log_bin = 0;"]
+    lines += [f"ALTER USER IF EXISTS {quote_account(u, h)} ACCOUNT LOCK;" for u, h in fenced(decisions)]
+    return "\n".join(lines) + "\n"
+
+
+def carry_out(cur, todo: Dict[str, list], check_mode: bool = False,
+              unlock: Iterable[Account] = ()) -> Tuple[List[str], List[str]]:
+    """Carries out a plan's rescopes and drops; returns (dropped, created) account names.
+
+    A rescoped account's copies are made as the original is (authentication,
+    options, grants); for the accounts in unlock (locked by the fence of a
+    copy, unlocked on the source) without the lock.
+    """
+    unlocked = set(unlock)
+    dropped: List[str] = []
+    created: List[str] = []
+    for a in todo["rescope"]:
+        key = (a["user"], a["host"])
+        if a["hosts"] and not check_mode:
+            cur.execute("SHOW CREATE USER " + quote_account(*key))
+            create = text(cur.fetchone()[0])
+            if key in unlocked:
+                create = without_lock(create)
+            cur.execute("SHOW GRANTS FOR " + quote_account(*key))
+            grants = [text(r[0]) for r in cur.fetchall()]
+            for host in a["hosts"]:
+                for sql in copy_statements(create, grants, a["user"], a["host"], host):
+                    cur.execute(sql)
+        created += [quote_account(a["user"], h) for h in a["hosts"]]
+    for a in todo["drop"] + todo["rescope"]:
+        if not check_mode:
+            cur.execute("DROP USER " + quote_account(a["user"], a["host"]))
+        dropped.append(quote_account(a["user"], a["host"]))
+    return dropped, created
 
 
 def _unquote(part: str) -> str:

@@ -65,6 +65,36 @@ def server_sql(variables):
             f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ('{names}')")
 
 
+# Every account with whether it is locked, in the flavour's own table.
+_ACCOUNTS_SQL = {
+    "mariadb": "SELECT User, Host, IFNULL(JSON_VALUE(Priv, '$.account_locked'), 'false') FROM mysql.global_priv "
+               "ORDER BY User, Host",
+    "mysql": "SELECT User, Host, account_locked FROM mysql.user ORDER BY User, Host",
+}
+_BATCH_ESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "0": "\0"}
+
+
+def accounts_sql(flavor):
+    """The statement that parse_accounts reads (MariaDB's, or MySQL's and Percona's)."""
+    return _ACCOUNTS_SQL["mariadb" if flavor == "mariadb" else "mysql"]
+
+
+def _unbatch(value):
+    """A value of the mysql client's batch output (-B escapes backslash, tab, newline and NUL)."""
+    return re.sub(r"\\(.)", lambda m: _BATCH_ESCAPES.get(m.group(1), m.group(1)), value)
+
+
+def parse_accounts(stdout):
+    """[{user, host, locked}] from the client's answer to accounts_sql."""
+    out = []
+    for line in stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3:
+            user, host, locked = (_unbatch(x) for x in parts)
+            out.append({"user": user, "host": host, "locked": locked.strip().lower() in ("true", "1", "y")})
+    return out
+
+
 def read_file(path, limit=MAX_FILE_BYTES):
     """A file's text, or None when it does not exist (or is not a regular file)."""
     try:

@@ -192,18 +192,26 @@ def held_note(service, read_only, fast_shutdown, since, owner=None):
     return note
 
 
-def write_private(path, text):
-    """Write a root-only file atomically (0600, rename into place)."""
+def write_file(path, text, mode=0o600, gid=None):
+    """Write a file atomically (rename into place) with its mode (and group) from the start."""
     d = os.path.dirname(path)
     os.makedirs(d, mode=0o700, exist_ok=True)
     tmp = f"{path}.tmp.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
+        if gid is not None:
+            os.fchown(fd, 0, gid)
+        os.fchmod(fd, mode)
         os.write(fd, text.encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)
     os.rename(tmp, path)
+
+
+def write_private(path, text):
+    """Write a root-only file atomically (0600, rename into place)."""
+    write_file(path, text)
 
 
 def run_source_window(host, params, clock=time.time):

@@ -67,6 +67,14 @@ options:
     description: Text appended to the warning about undecided accounts (e.g. the variable that decides them).
     type: str
     default: ""
+  unlock_copies_of:
+    description:
+      - Accounts, as C('user'@'host'), whose rescoped copies are made without C(ACCOUNT LOCK), because the fence of
+        a copied datadir's first start locked them and the source had them unlocked. Others are copied as they
+        are, locked or not.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -124,7 +132,7 @@ test_database:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.common.text.converters import to_native, to_text  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import accounts, baseline, mysqlconn  # noqa: E402
 
 
@@ -154,6 +162,7 @@ def main():
         managed_users=dict(type="list", elements="str", default=[]),
         test_database=dict(type="str", choices=["absent_if_empty", "absent", "keep"], default="absent_if_empty"),
         hint=dict(type="str", default=""),
+        unlock_copies_of=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -168,27 +177,10 @@ def main():
             flagged = baseline.flag(before, p["managed_users"])
             todo = baseline.plan(flagged, p["decisions"], before)
             after = set(before)
-            dropped, created = [], []
-            for a in todo["rescope"]:
-                old = accounts.quote_account(a["user"], a["host"])
-                statements = []
-                if a["hosts"] and not module.check_mode:
-                    cur.execute("SHOW CREATE USER " + old)
-                    create = to_text(cur.fetchone()[0])
-                    cur.execute("SHOW GRANTS FOR " + old)
-                    grants = [to_text(r[0]) for r in cur.fetchall()]
-                    for host in a["hosts"]:
-                        statements += baseline.copy_statements(create, grants, a["user"], a["host"], host)
-                for sql in statements:
-                    cur.execute(sql)
-                for host in a["hosts"]:
-                    created.append(accounts.quote_account(a["user"], host))
-                    after.add((a["user"], host))
-            for a in todo["drop"] + todo["rescope"]:
-                if not module.check_mode:
-                    cur.execute("DROP USER " + accounts.quote_account(a["user"], a["host"]))
-                dropped.append(accounts.quote_account(a["user"], a["host"]))
-                after.discard((a["user"], a["host"]))
+            unlock = [baseline.parse_name(n) for n in p["unlock_copies_of"]]
+            dropped, created = baseline.carry_out(cur, todo, module.check_mode, unlock)
+            after.update((a["user"], h) for a in todo["rescope"] for h in a["hosts"])
+            after.difference_update((a["user"], a["host"]) for a in todo["drop"] + todo["rescope"])
             undecided = [accounts.quote_account(a["user"], a["host"]) for a in todo["undecided"]]
             for a in todo["undecided"]:
                 module.warn(f"{accounts.quote_account(a['user'], a['host'])} ({a['reason']}) is kept: the security "

@@ -86,6 +86,12 @@ options:
         server's own C(datadir) variable (when O(mysql_variables) names it).
     type: str
     default: ''
+  mysql_accounts:
+    description:
+      - With O(mysql_variables), report the server's accounts (user, host, whether locked; never a secret) in
+        RV(server) (C(accounts)).
+    type: bool
+    default: false
   packages:
     description:
       - Debian packages whose installed state to report in RV(packages) (read with C(dpkg-query)).
@@ -164,7 +170,7 @@ server:
   description:
     - The server as its mysql client reads it; keys C(answered), C(error), C(flavor) (mariadb, percona, mysql),
       C(version), C(version_number) (x.y.z), C(version_comment), C(settings) (the variables asked for),
-      C(datadir) and C(datadir_bytes) (when known).
+      C(datadir) and C(datadir_bytes) (when known), C(accounts) (with O(mysql_accounts)).
   returned: when mysql_variables is not empty
   type: dict
 binary:
@@ -187,12 +193,17 @@ def _server(module):
     argv = [module.get_bin_path("mysql", required=True)]
     if p["mysql_socket"]:
         argv.append("--socket=" + p["mysql_socket"])
-    argv += ["-NB", "-e", probe.server_sql(p["mysql_variables"])]
-    rc, out, err = module.run_command(argv)
+    argv += ["-NB", "-e"]
+    rc, out, err = module.run_command([*argv, probe.server_sql(p["mysql_variables"])])
     if rc != 0:
         return {"answered": False, "error": (err or out).strip()}
     server = probe.parse_server(out)
     server.update(answered=True, error="")
+    if p["mysql_accounts"]:
+        rc, out, err = module.run_command([*argv, probe.accounts_sql(server["flavor"])])
+        if rc != 0:
+            return dict(server, answered=False, error="reading the accounts: " + (err or out).strip())
+        server["accounts"] = probe.parse_accounts(out)
     datadir = p["datadir"] or server["settings"].get("datadir")
     if datadir:
         server["datadir"] = datadir.rstrip("/") or "/"
@@ -222,6 +233,7 @@ def main():
             mysql_variables=dict(type="list", elements="str", default=[]),
             mysql_socket=dict(type="str", default=""),
             datadir=dict(type="str", default=""),
+            mysql_accounts=dict(type="bool", default=False),
             packages=dict(type="list", elements="str", default=[]),
             server_binary=dict(type="bool", default=False),
         ),

@@ -17,7 +17,12 @@ description:
     data directory as O(before) and renames the copy into place; starts the server; fails on an
     C([ERROR]) line of its log since the start; and compares the server's inventory with
     O(reference_manifest); then creates again the target's own accounts exported to O(keep_accounts_file)
-    (M(tiersplit.maintenance.kept_accounts)) that the copy does not have."
+    (M(tiersplit.maintenance.kept_accounts)) that the copy does not have; then carries out
+    O(account_decisions) on the source's accounts the copy brought."
+  - "With accounts decided V(drop) or V(rescope), the server's first start on the copy runs an C(init_file)
+    (O(fence_sql), named by the drop-in O(fence_cnf)) that locks them before the server accepts its first
+    connection: none of them can log in from the network before the decisions are carried out, and a
+    failed cutover leaves them locked. Both files are removed once the server answers."
   - The result holds the time of each step; C(times.verified) is when the verified target could accept
     its first write.
 author:
@@ -101,6 +106,51 @@ options:
       - An export of the target's own accounts made before the window (M(tiersplit.maintenance.kept_accounts));
         the accounts it holds that the copy does not have are created again once the inventories compared equal.
     type: path
+  account_decisions:
+    description:
+      - What to do with the accounts the security baseline flags (anonymous users, hosts with a wildcard, root
+        beyond localhost) that the copy brought, as in M(tiersplit.maintenance.account_baseline). Those decided
+        V(drop) or V(rescope) are fenced at the first start and carried out after the comparison.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      user:
+        description: The account's user name (V('') for an anonymous user).
+        type: str
+        required: true
+      host:
+        description: The account's host, exactly as the server has it.
+        type: str
+        required: true
+      action:
+        description: V(keep), V(drop) or V(rescope).
+        type: str
+        required: true
+        choices: [keep, drop, rescope]
+      hosts:
+        description: With V(rescope), the literal hosts the account is made for.
+        type: list
+        elements: str
+        default: []
+  managed_users:
+    description: User names whose accounts are managed elsewhere and never flagged.
+    type: list
+    elements: str
+    default: []
+  unlock_copies_of:
+    description:
+      - Accounts decided V(rescope), as C('user'@'host'), that the source had unlocked; their copies are made
+        without the fence's lock. Others keep the lock the source gave them.
+    type: list
+    elements: str
+    default: []
+  fence_cnf:
+    description: The server's configuration drop-in that names O(fence_sql) as C(init_file) for the first start.
+    type: path
+  fence_sql:
+    description: The fence's statements, readable by O(group).
+    type: path
 notes:
   - Requires PyMySQL on the target host.
 attributes:
@@ -156,6 +206,15 @@ kept_accounts:
   returned: success
   type: list
   elements: str
+fenced:
+  description: The accounts locked at the first start, as 'user'@'host'.
+  returned: success
+  type: list
+  elements: str
+accounts_reconciled:
+  description: The accounts dropped and made (rescope) as O(account_decisions) decided (keys C(dropped), C(created)).
+  returned: success
+  type: dict
 errors:
   description: The [ERROR] lines of the server's log since its start.
   returned: when the server logged errors
@@ -166,6 +225,7 @@ failed_step:
   type: str
 """
 
+import contextlib  # noqa: E402
 import grp  # noqa: E402
 import os  # noqa: E402
 import pwd  # noqa: E402
@@ -175,7 +235,7 @@ import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import accounts, datadir, mysqlconn  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import accounts, baseline, datadir, mysqlconn  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import window as win  # noqa: E402
 
@@ -273,18 +333,50 @@ class Cutover:
                 pass
         self.mark("swapped")
 
+    def fence_files(self):
+        return [path for path in (self.p["fence_cnf"], self.p["fence_sql"]) if path]
+
+    def unfence(self):
+        for path in self.fence_files():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    def fence(self):
+        """The first start locks the accounts decided drop or rescope, before it accepts a connection."""
+        p = self.p
+        self.unfence()  # one a killed run left
+        self.result["fenced"] = [accounts.quote_account(u, h) for u, h in baseline.fenced(p["account_decisions"])]
+        if not self.result["fenced"]:
+            return
+        self.step = "the fence of the accounts decided drop or rescope"
+        if not (p["fence_cnf"] and p["fence_sql"]):
+            self.fail("accounts decided drop or rescope need fence_cnf and fence_sql")
+        try:
+            gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
+            win.write_file(p["fence_sql"], baseline.fence_sql(p["account_decisions"]), 0o640, gid=gid)
+            cnf = f"# tiersplit: removed once the server answers\n[mysqld]\ninit_file = {p['fence_sql']}\n"
+            win.write_file(p["fence_cnf"], cnf, 0o644)
+        except (KeyError, OSError) as e:
+            self.unfence()
+            self.fail(to_native(e))
+        self.mark("fenced")
+
     def start(self):
         p = self.p
+        self.fence()
         self.step = "Start the target server"
         since = int(time.time())
         # Started now; enabled at boot once verified (systemctl enable reloads
         # the unit files: seconds that need not be downtime).
-        self.systemctl("start", p["service"])
-        self.mark("started")
         try:
-            conn = mysqlconn.wait_for_server(p, p["start_timeout"])
-        except RuntimeError as e:
-            self.fail(to_native(e))
+            self.systemctl("start", p["service"])
+            self.mark("started")
+            try:
+                conn = mysqlconn.wait_for_server(p, p["start_timeout"])
+            except RuntimeError as e:
+                self.fail(to_native(e))
+        finally:  # the fence ran at the start: later starts are the server's own
+            self.unfence()
         self.mark("answers")
         self.step = "The target started without errors"
         lines = []
@@ -336,6 +428,27 @@ class Cutover:
             self.fail(f"{to_native(e)} (the export {path}; the copy runs, without these accounts)")
         self.mark("accounts_kept")
 
+    def reconcile(self, conn):
+        """The source's flagged accounts as the user decided: rescoped, dropped (the fence locked them)."""
+        p = self.p
+        self.result["accounts_reconciled"] = dict(dropped=[], created=[])
+        if not p["account_decisions"]:
+            return
+        self.step = "the source's accounts as account_decisions decided"
+        try:
+            with conn.cursor() as cur:
+                existing = accounts.list_accounts(cur)
+                errors = baseline.check_decisions(p["account_decisions"], existing, p["managed_users"])
+                if errors:
+                    self.fail("; ".join(errors) + " (the copy runs; the accounts decided drop or rescope stay locked)")
+                todo = baseline.plan(baseline.flag(existing, p["managed_users"]), p["account_decisions"], existing)
+                unlock = [baseline.parse_name(n) for n in p["unlock_copies_of"]]
+                dropped, created = baseline.carry_out(cur, todo, unlock=unlock)
+        except Exception as e:  # pylint: disable=broad-except
+            self.fail(f"{to_native(e)} (the copy runs; the accounts decided drop or rescope stay locked)")
+        self.result["accounts_reconciled"] = dict(dropped=dropped, created=created)
+        self.mark("accounts_reconciled")
+
     def run(self):
         self.prove()
         self.permissions()
@@ -344,6 +457,7 @@ class Cutover:
         try:  # the connection is closed once, here, also when a step fails (fail_json exits)
             self.verify(conn)
             self.keep_accounts(conn)
+            self.reconcile(conn)
         finally:
             conn.close()
         self.step = "the target server starts at boot"
@@ -372,6 +486,16 @@ def main():
         reference_manifest=dict(type="dict"),
         compare_ignore=dict(type="list", elements="str", default=[]),
         keep_accounts_file=dict(type="path"),
+        account_decisions=dict(type="list", elements="dict", default=[], options=dict(
+            user=dict(type="str", required=True),
+            host=dict(type="str", required=True),
+            action=dict(type="str", required=True, choices=list(baseline.ACTIONS)),
+            hosts=dict(type="list", elements="str", default=[]),
+        )),
+        managed_users=dict(type="list", elements="str", default=[]),
+        unlock_copies_of=dict(type="list", elements="str", default=[]),
+        fence_cnf=dict(type="path"),
+        fence_sql=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=False)
     mysqlconn.require_pymysql(module)

@@ -141,3 +141,80 @@ def test_drift_follows_drop_and_rescope_decisions():
 
 def test_parse_name_round_trips_quotes():
     assert baseline.parse_name("'o\\'brien'@'10.%'") == ("o'brien", "10.%")
+
+
+class Cursor:
+    """Answers SHOW CREATE USER / SHOW GRANTS for one account and records every statement."""
+
+    def __init__(self, create, grants):
+        self.create, self.grants, self.executed, self._rows = create, grants, [], []
+
+    def execute(self, sql):
+        self.executed.append(sql)
+        if sql.startswith("SHOW CREATE USER"):
+            self._rows = [(self.create,)]
+        elif sql.startswith("SHOW GRANTS"):
+            self._rows = [(g,) for g in self.grants]
+        else:
+            self._rows = []
+
+    def fetchone(self):
+        return self._rows[0]
+
+    def fetchall(self):
+        return self._rows
+
+
+DECIDED = [
+    {"user": "legacy", "host": "%", "action": "drop"},
+    {"user": "report", "host": "192.168.1.%", "action": "rescope", "hosts": ["192.168.1.20"]},
+    {"user": "root", "host": "127.0.0.1", "action": "keep"},
+]
+
+
+def test_the_fence_locks_only_accounts_decided_drop_or_rescope_outside_the_binary_log():
+    assert baseline.fenced(DECIDED) == [("legacy", "%"), ("report", "192.168.1.%")]
+    assert baseline.fence_sql(DECIDED).splitlines() == [
+        "SET SESSION sql_log_bin = 0;",
+        "ALTER USER IF EXISTS 'legacy'@'%' ACCOUNT LOCK;",
+        "ALTER USER IF EXISTS 'report'@'192.168.1.%' ACCOUNT LOCK;",
+    ]
+    assert baseline.fence_sql([DECIDED[2]]) == "SET SESSION sql_log_bin = 0;\n"
+
+
+def test_fence_statements_stay_one_line_each_whatever_the_names():
+    sql = baseline.fence_sql([{"user": "o'neil\\x", "host": "10.%", "action": "drop"}])
+    assert sql.splitlines()[1] == "ALTER USER IF EXISTS 'o\\'neil\\\\x'@'10.%' ACCOUNT LOCK;"
+
+
+CREATE_LOCKED = "CREATE USER `report`@`192.168.1.%` IDENTIFIED BY PASSWORD '*AB12' ACCOUNT LOCK"
+GRANTS = ["GRANT SELECT ON `shop`.* TO `report`@`192.168.1.%`"]
+
+
+def test_carry_out_unlocks_the_copies_of_an_account_the_fence_locked():
+    accounts = [("legacy", "%"), ("report", "192.168.1.%")]
+    todo = baseline.plan(baseline.flag(accounts), DECIDED, accounts)
+    cur = Cursor(CREATE_LOCKED, GRANTS)
+    dropped, created = baseline.carry_out(cur, todo, unlock=[("report", "192.168.1.%")])
+    assert created == ["'report'@'192.168.1.20'"]
+    assert sorted(dropped) == ["'legacy'@'%'", "'report'@'192.168.1.%'"]
+    made = [s for s in cur.executed if s.startswith(("CREATE", "GRANT"))]
+    assert made == ["CREATE USER 'report'@'192.168.1.20' IDENTIFIED BY PASSWORD '*AB12'",
+                    "GRANT SELECT ON `shop`.* TO 'report'@'192.168.1.20'"]
+    assert cur.executed[-2:] == ["DROP USER 'legacy'@'%'", "DROP USER 'report'@'192.168.1.%'"]
+
+
+def test_carry_out_keeps_a_lock_the_source_gave():
+    accounts = [("report", "192.168.1.%")]
+    todo = baseline.plan(baseline.flag(accounts), DECIDED[1:2], accounts)
+    cur = Cursor(CREATE_LOCKED, GRANTS)
+    baseline.carry_out(cur, todo, unlock=[])
+    assert any(s.endswith("ACCOUNT LOCK") and "192.168.1.20" in s for s in cur.executed)
+
+
+def test_carry_out_in_check_mode_runs_nothing():
+    accounts = [("legacy", "%"), ("report", "192.168.1.%")]
+    todo = baseline.plan(baseline.flag(accounts), DECIDED, accounts)
+    cur = Cursor(CREATE_LOCKED, GRANTS)
+    dropped, created = baseline.carry_out(cur, todo, check_mode=True)
+    assert cur.executed == [] and created == ["'report'@'192.168.1.20'"] and len(dropped) == 2

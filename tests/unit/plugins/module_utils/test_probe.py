@@ -86,3 +86,20 @@ def test_installed_packages_names_only_installed_ones():
         pytest.skip("no dpkg-query here")
     assert probe.installed_packages(["dpkg", "tiersplit-no-such-package"]) == ["dpkg"]
     assert probe.installed_packages([]) == []
+
+
+def test_accounts_are_read_from_each_flavours_own_table():
+    assert "mysql.global_priv" in probe.accounts_sql("mariadb")
+    assert "FROM mysql.user" in probe.accounts_sql("percona")
+    assert probe.accounts_sql("mysql") == probe.accounts_sql("percona")
+
+
+def test_accounts_with_their_lock_from_the_clients_batch_answer():
+    out = "\t".join(["", "localhost", "false"]) + "\n" + "\t".join(["re\\tport", "192.168.1.%", "true"]) + "\n" \
+        + "\t".join(["back\\\\slash", "%", "Y"]) + "\n" + "\t".join(["shop", "10.0.0.5", "N"]) + "\nnoise\n"
+    assert probe.parse_accounts(out) == [
+        {"user": "", "host": "localhost", "locked": False},
+        {"user": "re\tport", "host": "192.168.1.%", "locked": True},
+        {"user": "back\\slash", "host": "%", "locked": True},
+        {"user": "shop", "host": "10.0.0.5", "locked": False},
+    ]
