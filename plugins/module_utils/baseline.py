@@ -123,6 +123,20 @@ def plan(flagged: Sequence[dict], decisions: Sequence[dict], accounts: Iterable[
     return out
 
 
+def decisions_argument_spec() -> dict:
+    """The options decisions, managed_users and unlock_copies_of (doc fragment account_decisions)."""
+    return dict(
+        decisions=dict(type="list", elements="dict", default=[], options=dict(
+            user=dict(type="str", required=True),
+            host=dict(type="str", required=True),
+            action=dict(type="str", required=True, choices=list(ACTIONS)),
+            hosts=dict(type="list", elements="str", default=[]),
+        )),
+        managed_users=dict(type="list", elements="str", default=[]),
+        unlock_copies_of=dict(type="list", elements="str", default=[]),
+    )
+
+
 def fenced(decisions: Sequence[dict]) -> List[Account]:
     """The accounts a copy's first start locks: those decided drop or rescope."""
     return sorted({(d["user"], d["host"]) for d in decisions if d.get("action") in ("drop", "rescope")})
@@ -145,7 +159,9 @@ def carry_out(cur, todo: Dict[str, list], check_mode: bool = False,
 
     A rescoped account's copies are made as the original is (authentication,
     options, grants); for the accounts in unlock (locked by the fence of a
-    copy, unlocked on the source) without the lock.
+    copy, unlocked on the source) without the lock. After a drop, the
+    privileges are reloaded (FLUSH PRIVILEGES) so that the hosts allowed to
+    connect are the remaining accounts' only.
     """
     unlocked = set(unlock)
     dropped: List[str] = []
@@ -167,6 +183,11 @@ def carry_out(cur, todo: Dict[str, list], check_mode: bool = False,
         if not check_mode:
             cur.execute("DROP USER " + quote_account(a["user"], a["host"]))
         dropped.append(quote_account(a["user"], a["host"]))
+    if dropped and not check_mode:
+        # DROP USER leaves the server's cache of allowed client hosts as it was (seen on
+        # MariaDB 10.11): a host that only a dropped wildcard account matched would still
+        # get a login handshake instead of "host not allowed" until the cache is rebuilt.
+        cur.execute("FLUSH PRIVILEGES")
     return dropped, created
 
 

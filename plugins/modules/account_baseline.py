@@ -26,36 +26,8 @@ author:
   - tiersplit developers (@tiersplit)
 extends_documentation_fragment:
   - tiersplit.maintenance.mysql_login
+  - tiersplit.maintenance.account_decisions
 options:
-  decisions:
-    description: What to do with flagged accounts, one entry per account.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      user:
-        description: The account's user name (V('') for an anonymous user).
-        type: str
-        required: true
-      host:
-        description: The account's host, exactly as the server has it (e.g. V(192.168.1.%)).
-        type: str
-        required: true
-      action:
-        description: V(keep), V(drop) or V(rescope).
-        type: str
-        required: true
-        choices: [keep, drop, rescope]
-      hosts:
-        description: With V(rescope), the literal hosts the account is made for.
-        type: list
-        elements: str
-        default: []
-  managed_users:
-    description: User names whose accounts are managed elsewhere and never flagged.
-    type: list
-    elements: str
-    default: []
   test_database:
     description:
       - V(absent_if_empty) removes the C(test) database when it holds nothing; V(absent) removes it in any
@@ -67,14 +39,6 @@ options:
     description: Text appended to the warning about undecided accounts (e.g. the variable that decides them).
     type: str
     default: ""
-  unlock_copies_of:
-    description:
-      - Accounts, as C('user'@'host'), whose rescoped copies are made without C(ACCOUNT LOCK), because the fence of
-        a copied datadir's first start locked them and the source had them unlocked. Others are copied as they
-        are, locked or not.
-    type: list
-    elements: str
-    default: []
 attributes:
   check_mode:
     support: full
@@ -153,17 +117,10 @@ def _test_objects(cur):
 def main():
     argument_spec = mysqlconn.login_argument_spec()
     argument_spec.update(
-        decisions=dict(type="list", elements="dict", default=[], options=dict(
-            user=dict(type="str", required=True),
-            host=dict(type="str", required=True),
-            action=dict(type="str", required=True, choices=list(baseline.ACTIONS)),
-            hosts=dict(type="list", elements="str", default=[]),
-        )),
-        managed_users=dict(type="list", elements="str", default=[]),
         test_database=dict(type="str", choices=["absent_if_empty", "absent", "keep"], default="absent_if_empty"),
         hint=dict(type="str", default=""),
-        unlock_copies_of=dict(type="list", elements="str", default=[]),
     )
+    argument_spec.update(baseline.decisions_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     conn = mysqlconn.open_for(module)

@@ -18,9 +18,9 @@ description:
     C([ERROR]) line of its log since the start; and compares the server's inventory with
     O(reference_manifest); then creates again the target's own accounts exported to O(keep_accounts_file)
     (M(tiersplit.maintenance.kept_accounts)) that the copy does not have; then carries out
-    O(account_decisions) on the source's accounts the copy brought."
-  - "With accounts decided V(drop) or V(rescope), the server's first start on the copy runs an C(init_file)
-    (O(fence_sql), named by the drop-in O(fence_cnf)) that locks them before the server accepts its first
+    O(decisions) on the source's accounts the copy brought."
+  - "With accounts decided V(drop) or V(rescope) in O(decisions), the server's first start on the copy runs an
+    C(init_file) (O(fence_sql), named by the drop-in O(fence_cnf)) that locks them before the server accepts its first
     connection: none of them can log in from the network before the decisions are carried out, and a
     failed cutover leaves them locked. Both files are removed once the server answers."
   - The result holds the time of each step; C(times.verified) is when the verified target could accept
@@ -29,6 +29,7 @@ author:
   - tiersplit developers (@tiersplit)
 extends_documentation_fragment:
   - tiersplit.maintenance.mysql_login
+  - tiersplit.maintenance.account_decisions
 options:
   incoming:
     description: The copy (a directory beside O(datadir)).
@@ -106,45 +107,6 @@ options:
       - An export of the target's own accounts made before the window (M(tiersplit.maintenance.kept_accounts));
         the accounts it holds that the copy does not have are created again once the inventories compared equal.
     type: path
-  account_decisions:
-    description:
-      - What to do with the accounts the security baseline flags (anonymous users, hosts with a wildcard, root
-        beyond localhost) that the copy brought, as in M(tiersplit.maintenance.account_baseline). Those decided
-        V(drop) or V(rescope) are fenced at the first start and carried out after the comparison.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      user:
-        description: The account's user name (V('') for an anonymous user).
-        type: str
-        required: true
-      host:
-        description: The account's host, exactly as the server has it.
-        type: str
-        required: true
-      action:
-        description: V(keep), V(drop) or V(rescope).
-        type: str
-        required: true
-        choices: [keep, drop, rescope]
-      hosts:
-        description: With V(rescope), the literal hosts the account is made for.
-        type: list
-        elements: str
-        default: []
-  managed_users:
-    description: User names whose accounts are managed elsewhere and never flagged.
-    type: list
-    elements: str
-    default: []
-  unlock_copies_of:
-    description:
-      - Accounts decided V(rescope), as C('user'@'host'), that the source had unlocked; their copies are made
-        without the fence's lock. Others keep the lock the source gave them.
-    type: list
-    elements: str
-    default: []
   fence_cnf:
     description: The server's configuration drop-in that names O(fence_sql) as C(init_file) for the first start.
     type: path
@@ -212,7 +174,7 @@ fenced:
   type: list
   elements: str
 accounts_reconciled:
-  description: The accounts dropped and made (rescope) as O(account_decisions) decided (keys C(dropped), C(created)).
+  description: The accounts dropped and made (rescope) as O(decisions) decided (keys C(dropped), C(created)).
   returned: success
   type: dict
 errors:
@@ -345,7 +307,7 @@ class Cutover:
         """The first start locks the accounts decided drop or rescope, before it accepts a connection."""
         p = self.p
         self.unfence()  # one a killed run left
-        self.result["fenced"] = [accounts.quote_account(u, h) for u, h in baseline.fenced(p["account_decisions"])]
+        self.result["fenced"] = [accounts.quote_account(u, h) for u, h in baseline.fenced(p["decisions"])]
         if not self.result["fenced"]:
             return
         self.step = "the fence of the accounts decided drop or rescope"
@@ -353,7 +315,7 @@ class Cutover:
             self.fail("accounts decided drop or rescope need fence_cnf and fence_sql")
         try:
             gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
-            win.write_file(p["fence_sql"], baseline.fence_sql(p["account_decisions"]), 0o640, gid=gid)
+            win.write_file(p["fence_sql"], baseline.fence_sql(p["decisions"]), 0o640, gid=gid)
             cnf = f"# tiersplit: removed once the server answers\n[mysqld]\ninit_file = {p['fence_sql']}\n"
             win.write_file(p["fence_cnf"], cnf, 0o644)
         except (KeyError, OSError) as e:
@@ -432,16 +394,16 @@ class Cutover:
         """The source's flagged accounts as the user decided: rescoped, dropped (the fence locked them)."""
         p = self.p
         self.result["accounts_reconciled"] = dict(dropped=[], created=[])
-        if not p["account_decisions"]:
+        if not p["decisions"]:
             return
-        self.step = "the source's accounts as account_decisions decided"
+        self.step = "the source's accounts as decided"
         try:
             with conn.cursor() as cur:
                 existing = accounts.list_accounts(cur)
-                errors = baseline.check_decisions(p["account_decisions"], existing, p["managed_users"])
+                errors = baseline.check_decisions(p["decisions"], existing, p["managed_users"])
                 if errors:
                     self.fail("; ".join(errors) + " (the copy runs; the accounts decided drop or rescope stay locked)")
-                todo = baseline.plan(baseline.flag(existing, p["managed_users"]), p["account_decisions"], existing)
+                todo = baseline.plan(baseline.flag(existing, p["managed_users"]), p["decisions"], existing)
                 unlock = [baseline.parse_name(n) for n in p["unlock_copies_of"]]
                 dropped, created = baseline.carry_out(cur, todo, unlock=unlock)
         except Exception as e:  # pylint: disable=broad-except
@@ -486,17 +448,10 @@ def main():
         reference_manifest=dict(type="dict"),
         compare_ignore=dict(type="list", elements="str", default=[]),
         keep_accounts_file=dict(type="path"),
-        account_decisions=dict(type="list", elements="dict", default=[], options=dict(
-            user=dict(type="str", required=True),
-            host=dict(type="str", required=True),
-            action=dict(type="str", required=True, choices=list(baseline.ACTIONS)),
-            hosts=dict(type="list", elements="str", default=[]),
-        )),
-        managed_users=dict(type="list", elements="str", default=[]),
-        unlock_copies_of=dict(type="list", elements="str", default=[]),
         fence_cnf=dict(type="path"),
         fence_sql=dict(type="path"),
     )
+    argument_spec.update(baseline.decisions_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=False)
     mysqlconn.require_pymysql(module)
     Cutover(module).run()

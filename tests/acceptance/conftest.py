@@ -63,8 +63,8 @@ def _read_inventory(inventory: str, extra_vars: list[str]) -> dict[str, dict[str
     env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_DEPRECATION_WARNINGS="0")
     extra = [arg for value in extra_vars for arg in ("-e", value)]
-    out = subprocess.run(["ansible", "all", "-i", inventory, *extra, "-m", "ansible.builtin.debug", "-a", "msg=" + expr],
-                         check=False, capture_output=True, text=True, env=env)
+    argv = ["ansible", "all", "-i", inventory, *extra, "-m", "ansible.builtin.debug", "-a", "msg=" + expr]
+    out = subprocess.run(argv, check=False, capture_output=True, text=True, env=env)
     try:
         hosts = json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]
     except (ValueError, KeyError, IndexError) as e:
@@ -123,24 +123,17 @@ def _target(request: pytest.FixtureRequest) -> Target:
     return Target(name, inv[name], _connect(name, inv[name], request.config.getoption("--inventory")), inv)
 
 
-@pytest.fixture
-def db(request: pytest.FixtureRequest) -> Target:
-    return _target(request)
+def _group_fixture(name: str) -> Any:
+    @pytest.fixture(name=name)
+    def fixture(request: pytest.FixtureRequest) -> Target:
+        return _target(request)
+    return fixture
 
 
-@pytest.fixture
-def worker(request: pytest.FixtureRequest) -> Target:
-    return _target(request)
-
-
-@pytest.fixture
-def app(request: pytest.FixtureRequest) -> Target:
-    return _target(request)
-
-
-@pytest.fixture
-def outsider(request: pytest.FixtureRequest) -> Target:
-    return _target(request)
+db = _group_fixture("db")
+worker = _group_fixture("worker")
+app = _group_fixture("app")
+outsider = _group_fixture("outsider")
 
 
 def listeners(host: testinfra.host.Host) -> list[tuple[str, int]]:
@@ -148,7 +141,7 @@ def listeners(host: testinfra.host.Host) -> list[tuple[str, int]]:
     out = []
     for line in host.check_output("ss -Hltn").splitlines():
         local = line.split()[3]
-        addr, _, port = local.rpartition(":")
+        addr, port = local.rsplit(":", 1)
         addr = addr.strip("[]")
         out.append(("*" if addr in ("0.0.0.0", "::", "*") else addr.split("%")[0], int(port)))
     return out

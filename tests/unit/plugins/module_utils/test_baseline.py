@@ -201,7 +201,8 @@ def test_carry_out_unlocks_the_copies_of_an_account_the_fence_locked():
     made = [s for s in cur.executed if s.startswith(("CREATE", "GRANT"))]
     assert made == ["CREATE USER 'report'@'192.168.1.20' IDENTIFIED BY PASSWORD '*AB12'",
                     "GRANT SELECT ON `shop`.* TO 'report'@'192.168.1.20'"]
-    assert cur.executed[-2:] == ["DROP USER 'legacy'@'%'", "DROP USER 'report'@'192.168.1.%'"]
+    # The allowed client hosts reloaded after the drops (DROP USER leaves the server's host cache as it was).
+    assert cur.executed[-3:] == ["DROP USER 'legacy'@'%'", "DROP USER 'report'@'192.168.1.%'", "FLUSH PRIVILEGES"]
 
 
 def test_carry_out_keeps_a_lock_the_source_gave():
@@ -218,3 +219,12 @@ def test_carry_out_in_check_mode_runs_nothing():
     cur = Cursor(CREATE_LOCKED, GRANTS)
     dropped, created = baseline.carry_out(cur, todo, check_mode=True)
     assert cur.executed == [] and created == ["'report'@'192.168.1.20'"] and len(dropped) == 2
+
+
+def test_carry_out_without_a_drop_reloads_nothing():
+    accounts = [("report", "192.168.1.%")]
+    keep = [{"user": "report", "host": "192.168.1.%", "action": "keep"}]
+    todo = baseline.plan(baseline.flag(accounts), keep, accounts)
+    cur = Cursor(CREATE_LOCKED, GRANTS)
+    assert baseline.carry_out(cur, todo) == ([], [])
+    assert cur.executed == []
