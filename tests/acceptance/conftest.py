@@ -45,7 +45,10 @@ HOST_VARS = {
     "beanstalkd_firewall": "worker_beanstalkd_firewall | default(true) | bool",
     "worker_instances": "worker_instances | default(2) | int",
     # Never a password: the checks read names, paths and files only.
-    "applications": "tiersplit_applications | default([]) | tiersplit.maintenance.without_keys(['password'])",
+    "app_names": "tiersplit_applications | default([]) | map(attribute='name') | list",
+    "app_paths": "tiersplit_applications | default([]) | map(attribute='path') | list",
+    "app_config_files": "tiersplit_applications | default([]) | map(attribute='config_file', default='') | list",
+    "app_env_files": "tiersplit_applications | default([]) | map(attribute='env_file', default='') | list",
     "app_state_file": "app_state_file | default('/etc/ansible/facts.d/tiersplit_app.fact')",
 }
 
@@ -68,11 +71,18 @@ def _read_inventory(inventory: str, extra_vars: list[str]) -> dict[str, dict[str
     try:
         hosts = json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]
     except (ValueError, KeyError, IndexError) as e:
-        raise pytest.UsageError(f"cannot read the inventory {inventory}: {e}: {out.stderr[-2000:]}") from e
+        raise pytest.UsageError(f"cannot read the inventory {inventory} (ansible exit {out.returncode}): {e}: "
+                                f"{out.stdout[:1000]} {out.stderr[-2000:]}") from e
     failed = {h: r.get("msg") for h, r in hosts.items() if r.get("failed")}
     if failed:
         raise pytest.UsageError(f"cannot read the inventory {inventory}: {failed}")
-    return {h: r["msg"] for h, r in hosts.items()}
+    out_vars = {}
+    for h, r in hosts.items():
+        hv = dict(r["msg"])
+        hv["applications"] = [dict(name=n, path=p, config_file=c, env_file=e) for n, p, c, e in zip(
+            hv.pop("app_names"), hv.pop("app_paths"), hv.pop("app_config_files"), hv.pop("app_env_files"))]
+        out_vars[h] = hv
+    return out_vars
 
 
 def _connect(name: str, hv: dict[str, Any], inventory_path: str) -> testinfra.host.Host:
@@ -117,10 +127,22 @@ class Target:
         return sorted(hv["private_address"] for hv in self.inventory.values() if group in hv["groups"])
 
 
+_ANSWERED: dict[str, bool] = {}
+
+
 def _target(request: pytest.FixtureRequest) -> Target:
     inv = _read_inventory_cached(request.config)
     name = request.param
-    return Target(name, inv[name], _connect(name, inv[name], request.config.getoption("--inventory")), inv)
+    host = _connect(name, inv[name], request.config.getoption("--inventory"))
+    # A host that cannot be reached fails its checks (a refused command must not pass for "not reachable").
+    if name not in _ANSWERED:
+        probe = host.run("true")
+        _ANSWERED[name] = probe.rc == 0
+        if not _ANSWERED[name]:
+            pytest.fail(f"{name} does not answer: {probe.stderr.strip() or probe.stdout.strip()}")
+    elif not _ANSWERED[name]:
+        pytest.fail(f"{name} does not answer")
+    return Target(name, inv[name], host, inv)
 
 
 def _group_fixture(name: str) -> Any:
