@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,10 @@ def _read_inventory(inventory: str, extra_vars: list[str]) -> dict[str, dict[str
     argv = ["ansible", "all", "-i", inventory, *extra, "-m", "ansible.builtin.debug", "-a", "msg=" + expr]
     out = subprocess.run(argv, check=False, capture_output=True, text=True, env=env)
     try:
-        hosts = json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]
+        # The JSON document starts on a line of its own (a callback such as profile_tasks may print around it).
+        start = re.search(r"^\{$", out.stdout, re.MULTILINE)
+        doc = json.JSONDecoder().raw_decode(out.stdout, start.start() if start else 0)[0]
+        hosts = doc["plays"][0]["tasks"][0]["hosts"]
     except (ValueError, KeyError, IndexError) as e:
         raise pytest.UsageError(f"cannot read the inventory {inventory} (ansible exit {out.returncode}): {e}: "
                                 f"{out.stdout[:1000]} {out.stderr[-2000:]}") from e
