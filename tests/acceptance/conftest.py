@@ -4,6 +4,9 @@ Run against any inventory of the collection (the lab's by default):
 
     pytest tests/acceptance --inventory inventories/production/hosts.yml
 
+(testinfra's own ``--ansible-inventory`` is taken too; ``--hosts`` is not
+needed: each check runs on every host of its group.)
+
 The inventory's values are read once, as a play sees them (templated, with
 the roles' defaults where it sets nothing), by one ``ansible -m debug`` run on
 the controller; each host is then reached as Ansible reaches it: Docker
@@ -113,10 +116,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             reason=f"no host in {_GROUPS[fixture]}"))], indirect=True, ids=names or ["none"])
 
 
+def _inventory_path(config: pytest.Config) -> str:
+    """--inventory, or testinfra's own --ansible-inventory when given."""
+    return config.getoption("--ansible-inventory", default=None) or config.getoption("--inventory")
+
+
 def _read_inventory_cached(config: pytest.Config) -> dict[str, dict[str, Any]]:
     cached = getattr(config, "_tiersplit_inventory", None)
     if cached is None:
-        cached = _read_inventory(config.getoption("--inventory"), config.getoption("--extra-vars"))
+        cached = _read_inventory(_inventory_path(config), config.getoption("--extra-vars"))
         config._tiersplit_inventory = cached  # type: ignore[attr-defined]
     return cached
 
@@ -137,7 +145,7 @@ _ANSWERED: dict[str, bool] = {}
 def _target(request: pytest.FixtureRequest) -> Target:
     inv = _read_inventory_cached(request.config)
     name = request.param
-    host = _connect(name, inv[name], request.config.getoption("--inventory"))
+    host = _connect(name, inv[name], _inventory_path(request.config))
     # A host that cannot be reached fails its checks (a refused command must not pass for "not reachable").
     if name not in _ANSWERED:
         probe = host.run("true")
