@@ -22,6 +22,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ import pytest
 import testinfra
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The ansible of this interpreter's environment (e.g. .venv/bin/python run without activating the venv),
+# for the inventory read below and for testinfra's Ansible backend.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 # What each check needs of a host, with the roles' defaults (roles/*/defaults).
 HOST_VARS = {
