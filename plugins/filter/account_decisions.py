@@ -65,15 +65,11 @@ def account_decisions(decisions: Any, accounts: Any, managed: Any = ()) -> dict[
     try:
         decided = [dict(d, hosts=list(d.get("hosts") or [])) for d in decisions]
         existing = [(a["user"], a["host"]) for a in accounts]
-        locked = {(a["user"], a["host"]) for a in accounts if a.get("locked")}
-        managed = list(managed or [])
-        actions = {(d.get("user", ""), d.get("host", "")): d.get("action") for d in decided}
-        flagged = [dict(account=quote_account(a["user"], a["host"]), reason=a["reason"],
-                        decision=actions.get((a["user"], a["host"]), "none (kept)"))
-                   for a in baseline.flag(existing, managed)]
-        unlock = [quote_account(u, h) for d in decided if d.get("action") == "rescope"
-                  for u, h in [(d["user"], d["host"])] if (u, h) in set(existing) - locked]
-        return dict(errors=baseline.check_decisions(decided, existing, managed), flagged=flagged,
+        unlocked_on_source = {(a["user"], a["host"]) for a in accounts if not a.get("locked")}
+        reviewed = baseline.review(existing, decided, list(managed or []))
+        unlock = [quote_account(d["user"], d["host"]) for d in decided
+                  if d.get("action") == "rescope" and (d["user"], d["host"]) in unlocked_on_source]
+        return dict(errors=reviewed["errors"], flagged=baseline.report(reviewed["flagged"], decided),
                     fenced=[quote_account(u, h) for u, h in baseline.fenced(decided)],
                     fence_sql=baseline.fence_sql(decided), unlock_copies_of=unlock)
     except (KeyError, TypeError, AttributeError) as e:

@@ -123,6 +123,21 @@ def plan(flagged: Sequence[dict], decisions: Sequence[dict], accounts: Iterable[
     return out
 
 
+def review(accounts: Iterable[Account], decisions: Sequence[dict], managed: Iterable[str] = ()) -> Dict[str, list]:
+    """A server's accounts against the decisions: errors, the flagged accounts and the plan (todo)."""
+    existing = list(accounts)
+    flagged = flag(existing, managed)
+    return dict(errors=check_decisions(decisions, existing, managed), flagged=flagged,
+                todo=plan(flagged, decisions, existing))
+
+
+def report(flagged: Sequence[dict], decisions: Sequence[dict]) -> List[dict]:
+    """Each flagged account with its reason and what was decided: {account, reason, decision}."""
+    decided = {(d.get("user", ""), d.get("host", "")): d.get("action") for d in decisions}
+    return [dict(account=quote_account(a["user"], a["host"]), reason=a["reason"],
+                 decision=decided.get((a["user"], a["host"]), "none (kept)")) for a in flagged]
+
+
 def decisions_argument_spec() -> dict:
     """The options decisions, managed_users and unlock_copies_of (doc fragment account_decisions)."""
     return dict(
@@ -154,16 +169,16 @@ def fence_sql(decisions: Sequence[dict]) -> str:
 
 
 def carry_out(cur, todo: Dict[str, list], check_mode: bool = False,
-              unlock: Iterable[Account] = ()) -> Tuple[List[str], List[str]]:
+              unlock: Iterable[str] = ()) -> Tuple[List[str], List[str]]:
     """Carries out a plan's rescopes and drops; returns (dropped, created) account names.
 
     A rescoped account's copies are made as the original is (authentication,
-    options, grants); for the accounts in unlock (locked by the fence of a
-    copy, unlocked on the source) without the lock. After a drop, the
+    options, grants); for the accounts in unlock ('user'@'host': locked by the
+    fence of a copy, unlocked on the source) without the lock. After a drop, the
     privileges are reloaded (FLUSH PRIVILEGES) so that the hosts allowed to
     connect are the remaining accounts' only.
     """
-    unlocked = set(unlock)
+    unlocked = {parse_name(n) for n in unlock}
     dropped: List[str] = []
     created: List[str] = []
     for a in todo["rescope"]:

@@ -14,6 +14,7 @@ left alone and reported in Result.not_repaired.
 """
 
 import errno
+import grp
 import os
 import pwd
 import stat
@@ -35,6 +36,16 @@ OPEN_ENTRY = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 
 class UnsafeRoot(Exception):
     pass
+
+
+def uid_of(owner):
+    """A user's id, given its name or its number (KeyError when there is no such user)."""
+    return int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
+
+
+def gid_of(group):
+    """A group's id, given its name or its number (KeyError when there is no such group)."""
+    return int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
 
 
 def parse_mode(value, name):

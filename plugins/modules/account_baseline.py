@@ -127,15 +127,13 @@ def main():
     try:
         with conn.cursor() as cur:
             before = accounts.list_accounts(cur)
-            errors = baseline.check_decisions(p["decisions"], before, p["managed_users"])
-            if errors:
+            reviewed = baseline.review(before, p["decisions"], p["managed_users"])
+            if reviewed["errors"]:
                 module.fail_json(msg="the account decisions cannot be carried out, nothing was changed: "
-                                     + "; ".join(errors), errors=errors)
-            flagged = baseline.flag(before, p["managed_users"])
-            todo = baseline.plan(flagged, p["decisions"], before)
+                                     + "; ".join(reviewed["errors"]), errors=reviewed["errors"])
+            todo = reviewed["todo"]
             after = set(before)
-            unlock = [baseline.parse_name(n) for n in p["unlock_copies_of"]]
-            dropped, created = baseline.carry_out(cur, todo, module.check_mode, unlock)
+            dropped, created = baseline.carry_out(cur, todo, module.check_mode, p["unlock_copies_of"])
             after.update((a["user"], h) for a in todo["rescope"] for h in a["hosts"])
             after.difference_update((a["user"], a["host"]) for a in todo["drop"] + todo["rescope"])
             undecided = [accounts.quote_account(a["user"], a["host"]) for a in todo["undecided"]]
@@ -155,9 +153,7 @@ def main():
                     if p["test_database"] == "absent_if_empty":
                         module.warn(f"the database test holds {objects} object(s) and is kept: the security baseline "
                                     "would remove it (test_database=absent removes it, keep silences this)")
-            decided = {(d["user"], d["host"]): d["action"] for d in p["decisions"]}
-            report = [dict(account=accounts.quote_account(a["user"], a["host"]), reason=a["reason"],
-                           decision=decided.get((a["user"], a["host"]), "none (kept)")) for a in flagged]
+            report = baseline.report(reviewed["flagged"], p["decisions"])
             changed = bool(dropped or created or test_state == "dropped")
             module.exit_json(
                 changed=changed, flagged=report, dropped=dropped, created=created, undecided=undecided,

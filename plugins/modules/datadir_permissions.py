@@ -152,8 +152,6 @@ selinux_enabled:
   sample: false
 """
 
-import grp  # noqa: E402
-import pwd  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
@@ -185,12 +183,12 @@ def main():
     except ValueError as e:
         module.fail_json(msg=to_native(e))
     try:
-        uid = int(p["owner"]) if p["owner"].isdigit() else pwd.getpwnam(p["owner"]).pw_uid
+        uid = datadir.uid_of(p["owner"])
     except KeyError:
         module.fail_json(msg="user {} does not exist on this host (install the database server first)".format(
             p["owner"]))
     try:
-        gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
+        gid = datadir.gid_of(p["group"])
     except KeyError:
         module.fail_json(msg="group {} does not exist on this host".format(p["group"]))
 

@@ -188,9 +188,7 @@ failed_step:
 """
 
 import contextlib  # noqa: E402
-import grp  # noqa: E402
 import os  # noqa: E402
-import pwd  # noqa: E402
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -265,8 +263,7 @@ class Cutover:
         p = self.p
         self.step = "owners and modes of the copy"
         try:
-            uid = int(p["owner"]) if p["owner"].isdigit() else pwd.getpwnam(p["owner"]).pw_uid
-            gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
+            uid, gid = datadir.uid_of(p["owner"]), datadir.gid_of(p["group"])
             root = datadir.check_root(p["incoming"], datadir.home_directories(exclude_user=p["owner"]))
             res = datadir.repair(root, uid, gid, datadir.parse_mode(p["dir_mode"], "dir_mode"),
                                  datadir.parse_mode(p["file_mode"], "file_mode"),
@@ -314,8 +311,7 @@ class Cutover:
         if not (p["fence_cnf"] and p["fence_sql"]):
             self.fail("accounts decided drop or rescope need fence_cnf and fence_sql")
         try:
-            gid = int(p["group"]) if p["group"].isdigit() else grp.getgrnam(p["group"]).gr_gid
-            win.write_file(p["fence_sql"], baseline.fence_sql(p["decisions"]), 0o640, gid=gid)
+            win.write_file(p["fence_sql"], baseline.fence_sql(p["decisions"]), 0o640, gid=datadir.gid_of(p["group"]))
             cnf = f"# tiersplit: removed once the server answers\n[mysqld]\ninit_file = {p['fence_sql']}\n"
             win.write_file(p["fence_cnf"], cnf, 0o644)
         except (KeyError, OSError) as e:
@@ -399,13 +395,11 @@ class Cutover:
         self.step = "the source's accounts as decided"
         try:
             with conn.cursor() as cur:
-                existing = accounts.list_accounts(cur)
-                errors = baseline.check_decisions(p["decisions"], existing, p["managed_users"])
-                if errors:
-                    self.fail("; ".join(errors) + " (the copy runs; the accounts decided drop or rescope stay locked)")
-                todo = baseline.plan(baseline.flag(existing, p["managed_users"]), p["decisions"], existing)
-                unlock = [baseline.parse_name(n) for n in p["unlock_copies_of"]]
-                dropped, created = baseline.carry_out(cur, todo, unlock=unlock)
+                reviewed = baseline.review(accounts.list_accounts(cur), p["decisions"], p["managed_users"])
+                if reviewed["errors"]:
+                    self.fail("; ".join(reviewed["errors"])
+                              + " (the copy runs; the accounts decided drop or rescope stay locked)")
+                dropped, created = baseline.carry_out(cur, reviewed["todo"], unlock=p["unlock_copies_of"])
         except Exception as e:  # pylint: disable=broad-except
             self.fail(f"{to_native(e)} (the copy runs; the accounts decided drop or rescope stay locked)")
         self.result["accounts_reconciled"] = dict(dropped=dropped, created=created)

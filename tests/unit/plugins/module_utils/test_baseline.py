@@ -195,7 +195,7 @@ def test_carry_out_unlocks_the_copies_of_an_account_the_fence_locked():
     accounts = [("legacy", "%"), ("report", "192.168.1.%")]
     todo = baseline.plan(baseline.flag(accounts), DECIDED, accounts)
     cur = Cursor(CREATE_LOCKED, GRANTS)
-    dropped, created = baseline.carry_out(cur, todo, unlock=[("report", "192.168.1.%")])
+    dropped, created = baseline.carry_out(cur, todo, unlock=["'report'@'192.168.1.%'"])
     assert created == ["'report'@'192.168.1.20'"]
     assert sorted(dropped) == ["'legacy'@'%'", "'report'@'192.168.1.%'"]
     made = [s for s in cur.executed if s.startswith(("CREATE", "GRANT"))]
