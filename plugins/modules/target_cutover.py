@@ -417,7 +417,7 @@ class Cutover:
         finally:
             conn.close()
         self.step = "the target server starts at boot"
-        self.systemctl("enable", self.p["service"])
+        self.systemctl("enable", "--no-reload", self.p["service"])
         self.module.exit_json(**self.result)
 
 
