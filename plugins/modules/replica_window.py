@@ -80,6 +80,12 @@ options:
     type: list
     elements: str
     default: []
+  keep_accounts_file:
+    description:
+      - With O(step=catch_up), the target's own accounts exported by M(tiersplit.maintenance.kept_accounts) before its
+        datadir was replaced: those the copy lacks are created again right after an equal comparison, in the same
+        call (RV(kept_accounts)). Nothing is created when the comparison found differences.
+    type: path
 attributes:
   check_mode:
     support: partial
@@ -167,6 +173,11 @@ manifest:
   description: The metadata inventory (no row counts or checksums) of the source.
   returned: fence with O(metadata)
   type: dict
+kept_accounts:
+  description: The target's own accounts created again (O(keep_accounts_file)).
+  returned: catch_up with O(keep_accounts_file) and no differences
+  type: list
+  elements: str
 differences:
   description: Differences found (metadata for catch_up, digests for audit); empty when equal.
   returned: catch_up with O(reference), audit
@@ -188,7 +199,7 @@ result:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import mysqlconn, replica  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import accounts, mysqlconn, replica  # noqa: E402
 
 READ_ONLY_STEPS = ("accounts", "snapshot")
 
@@ -206,9 +217,14 @@ def run_step(module, conn):
     if step == "release":
         return replica.release(conn, expect_gtid=p["expect_gtid"], restore=p["restore"], unlock=p["unlock"])
     if step == "catch_up":
-        return replica.catch_up(conn, p["expect_gtid"], p["timeout"], stop=p["stop_replication"],
-                                reference=p["reference"] if p["metadata"] else None, manifest_args=margs,
-                                ignore=p["ignore"])
+        out = replica.catch_up(conn, p["expect_gtid"], p["timeout"], stop=p["stop_replication"],
+                               reference=p["reference"] if p["metadata"] else None, manifest_args=margs,
+                               ignore=p["ignore"])
+        if p["keep_accounts_file"] and not out.get("differences"):
+            # After the comparison (the copy brought the source's mysql schema), in the same run.
+            with conn.cursor() as cur:
+                out["kept_accounts"] = accounts.restore(cur, accounts.read(p["keep_accounts_file"]))
+        return out
     if step == "pause":
         return replica.pause_target(conn)
     if step == "snapshot":
@@ -232,6 +248,7 @@ def main():
         metadata=dict(type="bool", default=True),
         reference=dict(type="dict"),
         ignore=dict(type="list", elements="str", default=[]),
+        keep_accounts_file=dict(type="path"),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
