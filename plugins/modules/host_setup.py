@@ -9,9 +9,9 @@ module: host_setup
 short_description: Directories, files, removals, an ssh key pair and an authorized key on one host, in one call
 version_added: "0.4.0"
 description:
-  - Makes, in one module run, the small changes a step of a migration needs on one host, which would
+  - "Makes, in one module run, the small changes a step of a migration needs on one host, which would
     otherwise be one task each (C(file), C(copy), C(template), C(openssh_keypair), C(authorized_key)):
-    each task is a round trip to the host.
+    each task is a round trip to the host."
   - "In this order: O(absent) removed; O(claim) made or found; O(directories) made; O(keypair) generated;
     O(files) written; O(authorized_key) added or removed. The first error stops the call and says what to do."
   - A file is written beside its path, flushed and renamed over it, with its mode and owner from the start.
@@ -27,7 +27,7 @@ options:
     default: []
   claim:
     description:
-      - A directory this run owns: made with a marker file naming O(claim.id), or found holding that marker.
+      - A directory this run owns, made with a marker file naming O(claim.id), or found holding that marker.
         One that exists without it, or with another id, fails the call and nothing is changed.
     type: dict
     suboptions:
@@ -265,9 +265,9 @@ def main():
             files=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True), content=dict(type="str", required=True),
                 mode=dict(type="raw", required=True), **OWNED)),
-            keypair=dict(type="dict", options=dict(
+            keypair=dict(type="dict", no_log=False, options=dict(
                 path=dict(type="path", required=True), comment=dict(type="str", required=True))),
-            authorized_key=dict(type="dict", options=dict(
+            authorized_key=dict(type="dict", no_log=False, options=dict(
                 user=dict(type="str", default="root"), key=dict(type="str", default="", no_log=False),
                 options=dict(type="str", default=""), comment=dict(type="str", required=True),
                 state=dict(type="str", choices=["present", "absent"], default="present"))),

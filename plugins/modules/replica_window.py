@@ -83,7 +83,7 @@ options:
   keep_accounts_file:
     description:
       - With O(step=catch_up), the target's own accounts exported by M(tiersplit.maintenance.kept_accounts) before its
-        datadir was replaced: those the copy lacks are created again right after an equal comparison, in the same
+        datadir was replaced. Those the copy lacks are created again right after an equal comparison, in the same
         call (RV(kept_accounts)). Nothing is created when the comparison found differences.
     type: path
 attributes:

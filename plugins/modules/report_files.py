@@ -11,7 +11,7 @@ version_added: "0.4.0"
 description:
   - Writes each of O(files) into O(dir) on the controller (made when missing), replacing a file only
     when its content or mode differs; a file is written beside its path and renamed over it.
-  - An action plugin: it runs in the controller's task process and sends no module anywhere, where
+  - An action plugin. It runs in the controller's task process and sends no module anywhere, where
     C(ansible.builtin.copy) delegated to C(localhost) runs two or three modules per file.
   - Used by the role C(tiersplit.maintenance.datadir_migration) for its reports.
 author:

@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import shutil
 import stat
 import subprocess
 
@@ -93,7 +94,7 @@ def run(argv):
     return p.returncode, p.stdout, p.stderr
 
 
-@pytest.mark.skipif(subprocess.run(["which", "ssh-keygen"], capture_output=True).returncode != 0,
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None,
                     reason="ssh-keygen is not installed")
 def test_keypair_generated_once(tmp_path):
     k = str(tmp_path / "id_ed25519")
