@@ -8,38 +8,25 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import datadir, hostsetup
 
 
 def _mode(value, name: str) -> int:
     try:
-        return int(str(value), 8)
+        return datadir.parse_mode(value, name)
     except ValueError as e:
-        raise AnsibleActionFail(f"{name} must be an octal mode such as '0644', not {value!r}") from e
+        raise AnsibleActionFail(str(e)) from e
 
 
 def write(path: str, content: str, mode: int, check: bool) -> bool:
-    """The file with exactly this content and mode; written beside it and renamed over it."""
-    data = to_bytes(content)
+    """The file with exactly this content and mode, owned by the controller's user (hostsetup.ensure_file:
+    written beside it, flushed and renamed over it)."""
     try:
-        with open(path, "rb") as f:
-            same = f.read() == data
-        if same and (os.stat(path).st_mode & 0o7777) == mode:
-            return False
-    except FileNotFoundError:
-        pass
-    if check:
-        return True
-    tmp = f"{path}.tmp.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        os.write(fd, data)
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
-    return True
+        return hostsetup.ensure_file(path, content, mode, str(os.getuid()), str(os.getgid()), check)
+    except hostsetup.SetupError as e:
+        raise AnsibleActionFail(f"report_files: {e}") from e
 
 
 class ActionModule(ActionBase):
@@ -68,7 +55,7 @@ class ActionModule(ActionBase):
                 if os.sep in str(name) or str(name) in ("", ".", ".."):
                     raise AnsibleActionFail(f"report_files: {name!r} is not a file name")
                 path = os.path.join(directory, str(name))
-                if write(path, "" if content is None else str(content), mode, check or path in changed):
+                if write(path, "" if content is None else str(content), mode, check):
                     changed.append(path)
         except OSError as e:
             raise AnsibleActionFail(f"report_files: {to_native(e)}") from e
