@@ -12,6 +12,7 @@ Free of Ansible imports: the host is reached through a small ``Host`` object (SQ
 processes), so that the order and the failure paths are unit-tested with a fake one.
 """
 
+import copy
 import hashlib
 import json
 import os
@@ -315,6 +316,38 @@ def note_json(note):
 
 
 # --- the target's side ---------------------------------------------------------------------------
+
+def utc_stamp(epoch):
+    """``2026-12-07T19:03:14Z``: the report's times, as the role's Jinja writes them."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(epoch)))
+
+
+def fill_record(report, cutover, started, accepted_from_target, now):
+    """The run's report (rendered by the role before the target's call) completed with what the
+    target's call found: the comparison, the accounts kept and reconciled, the proof of the files,
+    the end of the downtime when the verified target is what accepts the next write (stage 2), the
+    run's length and its completion. Returns a new dict; ``report`` is not changed."""
+    rec = copy.deepcopy(report)
+    verification = rec.setdefault("verification", {})
+    differences = cutover.get("differences") or []
+    verification["differences"] = len(differences)
+    verification["equal"] = not differences
+    verification["target_own_accounts"] = list(cutover.get("kept_accounts") or [])
+    verification["accounts_reconciled"] = cutover.get("accounts_reconciled") or {"dropped": [], "created": []}
+    proof = verification.get("proof") or {}
+    if proof.get("kind") == "files":
+        proof["equal"] = (cutover.get("digest_summary") or {}).get("tree_digest") == proof.get("tree_sha256")
+        proof["target_times"] = dict(cutover.get("times") or {})
+    if accepted_from_target:
+        downtime = rec.setdefault("downtime", {})
+        accepted = float(cutover["times"]["verified"])
+        downtime["first_accepted_write"] = f"{accepted:.3f}"
+        downtime["first_accepted_write_utc"] = utc_stamp(accepted)
+        downtime["seconds"] = round(accepted - float(downtime.get("first_refused_write") or accepted), 3)
+    rec["run_seconds"] = round(float(now) - float(started), 1)
+    rec["completed_utc"] = utc_stamp(now)
+    return rec
+
 
 def swap_in(incoming, datadir, before, ours, rmtree):
     """Put the copy in place; the target's datadir is kept as ``before``.

@@ -25,6 +25,11 @@ description:
     failed cutover leaves them locked. Both files are removed once the server answers."
   - The result holds the time of each step; C(times.verified) is when the verified target could accept
     its first write.
+  - "With O(record), the last step writes the run's record on the target (the file a rerun reads to find
+    the stage complete): O(record.report) completed with this call's comparison, accounts, proof and times,
+    written beside its path, flushed and renamed over it. A caller may switch its applications to the
+    target the moment this call returns: the record already stands. In stage 1 it first writes the
+    inventory of O(record.dev_manifest.schemas) (every row counted and checksummed)."
 author:
   - tiersplit developers (@tiersplit)
 extends_documentation_fragment:
@@ -107,6 +112,46 @@ options:
       - An export of the target's own accounts made before the window (M(tiersplit.maintenance.kept_accounts));
         the accounts it holds that the copy does not have are created again once the inventories compared equal.
     type: path
+  record:
+    description: The run's record, written once the target is verified and starts at boot.
+    type: dict
+    suboptions:
+      path:
+        description: The record's file on the target.
+        type: path
+        required: true
+      report:
+        description:
+          - The run's report as the role rendered it before this call; C(verification) (differences, equal,
+            target_own_accounts, accounts_reconciled, proof's equal and target_times), C(run_seconds) and
+            C(completed_utc) are filled in by this call, and C(downtime)'s end with O(record.accepted_from_target).
+        type: dict
+        required: true
+      started:
+        description: Epoch seconds when the run started (for C(run_seconds)).
+        type: float
+        required: true
+      accepted_from_target:
+        description: The verified target accepts the next write (stage 2); stage 1's source accepted it already.
+        type: bool
+        default: false
+      mode:
+        description: Mode of the record and of the inventory.
+        type: raw
+        default: "0600"
+      dev_manifest:
+        description: Stage 1, the development schemas' inventory written before the record.
+        type: dict
+        suboptions:
+          path:
+            description: Its file.
+            type: path
+            required: true
+          schemas:
+            description: The schemas.
+            type: list
+            elements: str
+            required: true
   fence_cnf:
     description: The server's configuration drop-in that names O(fence_sql) as C(init_file) for the first start.
     type: path
@@ -143,8 +188,8 @@ EXAMPLES = r"""
 RETURN = r"""
 times:
   description:
-    - Epoch seconds of each step (synced, proven, permissions, stopped, swapped, started, answers, verified,
-      accounts_kept).
+    - Epoch seconds of each step (called, synced, digests_read, proven, permissions, stopped, swapped, started,
+      answers, verified, accounts_kept, accounts_reconciled, recorded).
   returned: always
   type: dict
 digest_summary:
@@ -181,6 +226,10 @@ errors:
   description: The [ERROR] lines of the server's log since its start.
   returned: when the server logged errors
   type: list
+record:
+  description: The record as written (O(record.report) completed).
+  returned: when record is given
+  type: dict
 failed_step:
   description: The step that failed.
   returned: failure
@@ -188,6 +237,7 @@ failed_step:
 """
 
 import contextlib  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import threading  # noqa: E402
@@ -195,7 +245,13 @@ import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
-from ansible_collections.tiersplit.maintenance.plugins.module_utils import accounts, baseline, datadir, mysqlconn  # noqa: E402
+from ansible_collections.tiersplit.maintenance.plugins.module_utils import (  # noqa: E402
+    accounts,
+    baseline,
+    datadir,
+    hostsetup,
+    mysqlconn,
+)
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import manifest as mf  # noqa: E402
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import window as win  # noqa: E402
 
@@ -204,7 +260,7 @@ class Cutover:
     def __init__(self, module):
         self.module = module
         self.p = module.params
-        self.result = dict(changed=False, times={})
+        self.result = dict(changed=False, times={"called": time.time()})
         self.step = None
 
     def fail(self, msg, **extra):
@@ -405,19 +461,49 @@ class Cutover:
         self.result["accounts_reconciled"] = dict(dropped=dropped, created=created)
         self.mark("accounts_reconciled")
 
+    def dev_manifest(self, conn):
+        """Stage 1: the development schemas as the copy has them, for stage 2's check of the target's writes."""
+        spec = (self.p["record"] or {}).get("dev_manifest")
+        if not spec or not spec["schemas"]:
+            return None
+        self.step = "the inventory of the development schemas"
+        try:
+            return json.dumps(mf.collect(conn, schemas=spec["schemas"], users=False), sort_keys=True)
+        except Exception as e:  # pylint: disable=broad-except
+            self.fail(to_native(e))
+
+    def write_record(self, dev_manifest):
+        spec = self.p["record"]
+        self.step = "the record of the completed stage"
+        try:
+            mode = datadir.parse_mode(spec["mode"], "record.mode")
+            if dev_manifest is not None:
+                hostsetup.ensure_file(spec["dev_manifest"]["path"], dev_manifest, mode)
+            record = win.fill_record(spec["report"], self.result, spec["started"], spec["accepted_from_target"],
+                                     time.time())
+            hostsetup.ensure_file(spec["path"], json.dumps(record, indent=4, sort_keys=True) + "\n", mode)
+        except (ValueError, OSError, KeyError, hostsetup.SetupError) as e:
+            self.fail(to_native(e))
+        self.result["record"] = record
+        self.mark("recorded")
+
     def run(self):
         self.prove()
         self.permissions()
         self.install()
         conn = self.start()
+        dev_manifest = None
         try:  # the connection is closed once, here, also when a step fails (fail_json exits)
             self.verify(conn)
             self.keep_accounts(conn)
             self.reconcile(conn)
+            dev_manifest = self.dev_manifest(conn)
         finally:
             conn.close()
         self.step = "the target server starts at boot"
         self.systemctl("enable", "--no-reload", self.p["service"])
+        if self.p["record"]:
+            self.write_record(dev_manifest)
         self.module.exit_json(**self.result)
 
 
@@ -444,6 +530,17 @@ def main():
         keep_accounts_file=dict(type="path"),
         fence_cnf=dict(type="path"),
         fence_sql=dict(type="path"),
+        record=dict(type="dict", options=dict(
+            path=dict(type="path", required=True),
+            report=dict(type="dict", required=True),
+            started=dict(type="float", required=True),
+            accepted_from_target=dict(type="bool", default=False),
+            mode=dict(type="raw", default="0600"),
+            dev_manifest=dict(type="dict", options=dict(
+                path=dict(type="path", required=True),
+                schemas=dict(type="list", elements="str", required=True),
+            )),
+        )),
     )
     argument_spec.update(baseline.decisions_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=False)

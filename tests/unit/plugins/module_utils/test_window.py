@@ -269,3 +269,44 @@ def test_log_errors(ignore, expected):
     lines = ["2026-12-02 [Note] starting", "2026-12-02 [ERROR] InnoDB: broken", "[Warning] x",
              "[ERROR] Plugin 'x' init failed"]
     assert win.log_errors(lines, ignore) == expected
+
+
+def _report():
+    return {
+        "stage": 2,
+        "downtime": {"first_refused_write": "100.000", "first_accepted_write": "0.000", "seconds": -100.0},
+        "verification": {"equal": False, "differences": 0, "target_own_accounts": [],
+                         "proof": {"kind": "files", "tree_sha256": "abc", "equal": False, "target_times": {}}},
+        "run_seconds": 0, "completed_utc": "",
+    }
+
+
+def _cutover(tree="abc", differences=()):
+    return {"times": {"started": 103.5, "verified": 104.25}, "digest_summary": {"tree_digest": tree},
+            "differences": list(differences), "kept_accounts": ["'app'@'10.0.0.5'"],
+            "accounts_reconciled": {"dropped": ["'old'@'%'"], "created": []}}
+
+
+def test_the_record_takes_the_targets_findings_and_the_end_of_the_downtime():
+    report = _report()
+    rec = win.fill_record(report, _cutover(), started=40.0, accepted_from_target=True, now=110.0)
+    assert rec["downtime"]["first_accepted_write"] == "104.250"
+    assert rec["downtime"]["seconds"] == 4.25
+    assert rec["downtime"]["first_accepted_write_utc"] == "1970-01-01T00:01:44Z"
+    v = rec["verification"]
+    assert v["equal"] is True and v["differences"] == 0
+    assert v["target_own_accounts"] == ["'app'@'10.0.0.5'"]
+    assert v["accounts_reconciled"]["dropped"] == ["'old'@'%'"]
+    assert v["proof"]["equal"] is True and v["proof"]["target_times"]["verified"] == 104.25
+    assert rec["run_seconds"] == 70.0 and rec["completed_utc"] == "1970-01-01T00:01:50Z"
+    assert report["downtime"]["seconds"] == -100.0 and report["verification"]["proof"]["target_times"] == {}
+
+
+def test_stage_1_keeps_the_sources_end_of_the_downtime_and_a_different_tree_is_not_equal():
+    report = _report()
+    report["downtime"].update(first_accepted_write="101.500", seconds=1.5)
+    rec = win.fill_record(report, _cutover(tree="other", differences=[{"path": "schemas.a", "kind": "missing"}]),
+                          started=99.0, accepted_from_target=False, now=105.0)
+    assert rec["downtime"]["first_accepted_write"] == "101.500" and rec["downtime"]["seconds"] == 1.5
+    assert rec["verification"]["equal"] is False and rec["verification"]["differences"] == 1
+    assert rec["verification"]["proof"]["equal"] is False
