@@ -285,8 +285,32 @@ def replication_errors(status):
     return out
 
 
-def catch_up(conn, gtid, timeout, stop=True, reference=None, manifest_args=None, ignore=(), clock=time.time):
-    """On the target: at exactly the source's last GTID, no replication error, replication stopped."""
+def source_quiet(io_gtid, gtid):
+    """Whether the position the replica's IO thread received (Gtid_IO_Pos) is exactly the source's
+    fenced one: True; False when it cannot tell (empty, behind); raises when the source moved."""
+    if not io_gtid:
+        return False
+    moved = gtid_moved(gtid, io_gtid)
+    if not moved:
+        return True
+    received, fenced = parse_gtid(io_gtid), parse_gtid(gtid)
+    if any(received.get(d, 0) > fenced.get(d, 0) for d in moved):
+        raise WindowError(
+            f"the source's binary log moved after writes were fenced ({gtid} -> {io_gtid}, received by the "
+            "target's replication): a session wrote past read_only (an account with SUPER or READ_ONLY ADMIN "
+            "not locked). The target does not have those writes: no cutover.")
+    return False
+
+
+def catch_up(conn, gtid, timeout, stop=True, reference=None, manifest_args=None, ignore=(), watch_source=False,
+             clock=time.time):
+    """On the target: at exactly the source's last GTID, no replication error, replication stopped.
+
+    With ``watch_source``, only the SQL thread stops at the GTID: the IO thread, still connected to the
+    source, receives whatever the source writes meanwhile. After the metadata comparison, its received
+    position (Gtid_IO_Pos) still at the GTID proves that the source has not moved since the fence
+    (``source_quiet``), without a call on the source; one past it fails the step. When it cannot tell
+    (IO thread down, no received position), ``source_quiet`` is false and the caller reads the source."""
     cur = conn.cursor()
     t0 = clock()
     if not gtid:
@@ -303,16 +327,27 @@ def catch_up(conn, gtid, timeout, stop=True, reference=None, manifest_args=None,
         errors.append(f"the target's applied position {applied} is {relation} of the source's last GTID {gtid}")
     if errors:
         raise WindowError("; ".join(errors))
+    watching = bool(stop and watch_source and status.get("Slave_IO_Running") == "Yes")
     if stop:
-        cur.execute("STOP SLAVE")
+        cur.execute("STOP SLAVE SQL_THREAD" if watching else "STOP SLAVE")
     t2 = clock()
     result = dict(waited_seconds=round(t1 - t0, 3), applied_gtid=applied, stopped=bool(stop),
                   io_running=status.get("Slave_IO_Running"), sql_running=status.get("Slave_SQL_Running"),
-                  stopped_at=t2)
-    if reference is not None:
-        current = mf.collect(conn, checksums=False, row_counts=False, **(manifest_args or {}))
-        diffs = mf.compare(reference, current, ignore=list(ignore or ()))
-        result.update(differences=diffs, manifest_seconds=round(clock() - t2, 3))
+                  stopped_at=t2, source_quiet=False)
+    try:
+        if reference is not None:
+            current = mf.collect(conn, checksums=False, row_counts=False, **(manifest_args or {}))
+            diffs = mf.compare(reference, current, ignore=list(ignore or ()))
+            result.update(differences=diffs, manifest_seconds=round(clock() - t2, 3))
+        if watching:
+            later = slave_status(cur)
+            result["source_checked_at"] = clock()
+            result["source_io_gtid"] = later.get("Gtid_IO_Pos", "")
+            if later.get("Slave_IO_Running") == "Yes":
+                result["source_quiet"] = source_quiet(result["source_io_gtid"], gtid)
+    finally:
+        if watching:
+            cur.execute("STOP SLAVE")
     return result
 
 

@@ -61,6 +61,14 @@ options:
     description: With O(step=catch_up), stop replication once the target is at the GTID.
     type: bool
     default: true
+  watch_source:
+    description:
+      - With O(step=catch_up) and O(stop_replication), stop only the SQL thread at the GTID and keep the IO thread,
+        still connected to the source, receiving until the metadata is compared; then read the position it
+        received. Exactly the GTID proves the source has not moved since the fence (RV(source_quiet)), without
+        a call on the source; a position past it fails the step. Replication is stopped in any case.
+    type: bool
+    default: false
   exclude_schemas:
     description: Schemas left out of inventories and digests.
     type: list
@@ -187,6 +195,16 @@ digests:
   description: Per C(schema.table), C(rows), C(xor) and C(sum) read in the snapshot.
   returned: snapshot
   type: dict
+source_quiet:
+  description:
+    - With O(watch_source), the target's replication received nothing past O(expect_gtid) until the comparison
+      ended (the source did not move); false when that could not be told (IO thread not connected).
+  returned: catch_up
+  type: bool
+source_checked_at:
+  description: With O(watch_source), epoch time the received position was read.
+  returned: catch_up with O(watch_source) while the IO thread ran
+  type: float
 released_at:
   description: Epoch time the release step finished (the source's settings back when O(restore) was given).
   returned: release
@@ -219,7 +237,7 @@ def run_step(module, conn):
     if step == "catch_up":
         out = replica.catch_up(conn, p["expect_gtid"], p["timeout"], stop=p["stop_replication"],
                                reference=p["reference"] if p["metadata"] else None, manifest_args=margs,
-                               ignore=p["ignore"])
+                               ignore=p["ignore"], watch_source=p["watch_source"])
         if p["keep_accounts_file"] and not out.get("differences"):
             # After the comparison (the copy brought the source's mysql schema), in the same run.
             with conn.cursor() as cur:
@@ -243,6 +261,7 @@ def main():
         expect_gtid=dict(type="str"),
         timeout=dict(type="int", default=3600),
         stop_replication=dict(type="bool", default=True),
+        watch_source=dict(type="bool", default=False),
         exclude_schemas=dict(type="list", elements="str", default=["information_schema", "performance_schema", "sys",
                                                                    "mysql"]),
         metadata=dict(type="bool", default=True),

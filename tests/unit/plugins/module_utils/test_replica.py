@@ -247,3 +247,44 @@ def test_audit_refuses_a_target_past_the_snapshot():
 def test_by_schema_keeps_empty_schemas():
     out = replica.by_schema({"a.t": dict(rows=2), "a.u": dict(rows=0)}, ["a", "empty"])
     assert out == {"a": {"tables": {"t": {"rows": 2}, "u": {"rows": 0}}}, "empty": {"tables": {}}}
+
+
+def _status(io_running="Yes", io_pos="0-1-50"):
+    return {"Slave_IO_Running": io_running, "Slave_SQL_Running": "Yes", "Last_IO_Errno": "0",
+            "Last_SQL_Errno": "0", "Last_SQL_Error": "", "Gtid_IO_Pos": io_pos}
+
+
+def test_catch_up_watching_the_source_keeps_the_io_thread_until_its_position_is_read():
+    srv = FakeServer(status=_status())
+    out = replica.catch_up(srv, "0-1-50", 10, watch_source=True)
+    assert srv.slave_cmds == ["STOP SLAVE SQL_THREAD", "STOP SLAVE"]
+    assert out["source_quiet"] is True and out["source_io_gtid"] == "0-1-50"
+
+
+def test_catch_up_fails_when_the_replica_received_a_write_past_the_fence():
+    srv = FakeServer(status=_status(io_pos="0-1-51"))
+    with pytest.raises(replica.WindowError, match="moved after writes were fenced"):
+        replica.catch_up(srv, "0-1-50", 10, watch_source=True)
+    assert srv.slave_cmds == ["STOP SLAVE SQL_THREAD", "STOP SLAVE"]   # stopped in any case
+
+
+@pytest.mark.parametrize("status", [_status(io_running="Connecting"), _status(io_pos="")])
+def test_catch_up_cannot_tell_without_a_connected_io_thread(status):
+    srv = FakeServer(status=status)
+    out = replica.catch_up(srv, "0-1-50", 10, watch_source=True)
+    assert out["source_quiet"] is False
+
+
+@pytest.mark.parametrize("io,fenced,quiet", [
+    ("0-1-50", "0-1-50", True),
+    ("0-1-50,1-2-7", "0-1-50,1-2-7", True),
+    ("0-1-49", "0-1-50", False),
+    ("", "0-1-50", False),
+])
+def test_source_quiet(io, fenced, quiet):
+    assert replica.source_quiet(io, fenced) is quiet
+
+
+def test_source_quiet_names_a_new_domain_as_a_move():
+    with pytest.raises(replica.WindowError):
+        replica.source_quiet("0-1-50,2-9-1", "0-1-50")
