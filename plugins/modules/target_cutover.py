@@ -25,6 +25,11 @@ description:
     failed cutover leaves them locked. Both files are removed once the server answers."
   - The result holds the time of each step; C(times.verified) is when the verified target could accept
     its first write.
+  - "With O(prepare), before the window: only stops the target server, flushes the copy so far to disk and,
+    with O(digest_cache), writes there the digest of each of its files that has not changed for a few seconds,
+    with what identifies the version read (size, modification and change times, inode). The window's call
+    then reads again only the files whose identity differs (those the final pass wrote): the proof still
+    covers every byte, as a file cannot change without its change time."
   - "With O(record), the last step writes the run's record on the target (the file a rerun reads to find
     the stage complete): O(record.report) completed with this call's comparison, accounts, proof and times,
     written beside its path, flushed and renamed over it. A caller may switch its applications to the
@@ -111,6 +116,15 @@ options:
     description:
       - An export of the target's own accounts made before the window (M(tiersplit.maintenance.kept_accounts));
         the accounts it holds that the copy does not have are created again once the inventories compared equal.
+    type: path
+  prepare:
+    description: Before the window (see the description); nothing but the server's stop, the flush and O(digest_cache).
+    type: bool
+    default: false
+  digest_cache:
+    description:
+      - Digests of the copy's files as O(prepare) read them; read by the window's call when it exists (an entry whose
+        file changed since is read again).
     type: path
   record:
     description: The run's record, written once the target is verified and starts at boot.
@@ -226,6 +240,14 @@ errors:
   description: The [ERROR] lines of the server's log since its start.
   returned: when the server logged errors
   type: list
+digests_reused:
+  description: Files whose digest came from O(digest_cache) (unchanged since O(prepare) read them).
+  returned: when reference_digests is given
+  type: int
+digests_kept:
+  description: With O(prepare) and O(digest_cache), the files whose digests were kept.
+  returned: with O(prepare) and O(digest_cache)
+  type: int
 record:
   description: The record as written (O(record.report) completed).
   returned: when record is given
@@ -292,10 +314,13 @@ class Cutover:
         digests = None
         error = None
         if p["reference_digests"] is not None:
+            counts = {}
             try:
-                digests = win.tree_digests(p["incoming"], exclude=p["digest_exclude"])
+                digests = win.tree_digests(p["incoming"], exclude=p["digest_exclude"], cache=self.read_cache(),
+                                           counts=counts)
             except OSError as e:
                 error = to_native(e)
+            self.result["digests_reused"] = counts.get("reused", 0)
             self.mark("digests_read")
         flusher.join()
         if "error" in box:
@@ -314,6 +339,44 @@ class Cutover:
             listed = ", ".join("{} ({})".format(d["path"], d["kind"]) for d in diffs[:10])
             self.fail(f"{p['incoming']} differs from the stopped source in {len(diffs)} entries, first: {listed}. "
                       "The target was not touched.", differences=diffs[:50])
+
+    def read_cache(self):
+        path = self.p["digest_cache"]
+        if not path:
+            return {}
+        try:
+            with open(path, encoding="utf-8") as f:
+                cache = json.load(f)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as e:
+            self.module.warn(f"{path} is not readable, every file is read again: {to_native(e)}")
+            return {}
+        return cache if isinstance(cache, dict) else {}
+
+    def prepare(self):
+        """Before the window: the server stopped, the copy so far flushed, its digests kept."""
+        p = self.p
+        self.step = "stop the target server"
+        rc, _out, _err = self.module.run_command(["systemctl", "is-active", "--quiet", p["service"]])
+        if rc == 0:
+            self.systemctl("stop", p["service"])
+            self.result["changed"] = True
+        self.mark("stopped")
+        if not p["digest_cache"] or not os.path.isdir(p["incoming"]):
+            self.module.exit_json(**self.result)
+        self.step = "the copy so far flushed to disk and its digests kept"
+        cache = {}
+        try:
+            self.result["sync_call"] = win.syncfs(p["incoming"])
+            self.mark("synced")
+            win.tree_digests(p["incoming"], exclude=p["digest_exclude"], cache=self.read_cache(), cache_out=cache)
+            hostsetup.ensure_file(p["digest_cache"], json.dumps(cache, sort_keys=True), 0o600)
+        except (OSError, hostsetup.SetupError) as e:
+            self.fail(to_native(e))
+        self.result["digests_kept"] = len(cache)
+        self.mark("digests_kept")
+        self.module.exit_json(**self.result)
 
     def permissions(self):
         p = self.p
@@ -488,6 +551,8 @@ class Cutover:
         self.mark("recorded")
 
     def run(self):
+        if self.p["prepare"]:
+            self.prepare()
         self.prove()
         self.permissions()
         self.install()
@@ -530,6 +595,8 @@ def main():
         keep_accounts_file=dict(type="path"),
         fence_cnf=dict(type="path"),
         fence_sql=dict(type="path"),
+        prepare=dict(type="bool", default=False),
+        digest_cache=dict(type="path"),
         record=dict(type="dict", options=dict(
             path=dict(type="path", required=True),
             report=dict(type="dict", required=True),

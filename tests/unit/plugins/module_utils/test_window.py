@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import pytest
 from ansible_collections.tiersplit.maintenance.plugins.module_utils import window as win
@@ -282,7 +283,7 @@ def _report():
 
 
 def _cutover(tree="abc", differences=()):
-    return {"times": {"started": 103.5, "verified": 104.25}, "digest_summary": {"tree_digest": tree},
+    return {"times": {"started": 103.5, "verified": 104.25}, "digest_summary": {"tree_digest": tree}, "digests_reused": 3,
             "differences": list(differences), "kept_accounts": ["'app'@'10.0.0.5'"],
             "accounts_reconciled": {"dropped": ["'old'@'%'"], "created": []}}
 
@@ -298,6 +299,7 @@ def test_the_record_takes_the_targets_findings_and_the_end_of_the_downtime():
     assert v["target_own_accounts"] == ["'app'@'10.0.0.5'"]
     assert v["accounts_reconciled"]["dropped"] == ["'old'@'%'"]
     assert v["proof"]["equal"] is True and v["proof"]["target_times"]["verified"] == 104.25
+    assert v["proof"]["target_digests_reused"] == 3
     assert rec["run_seconds"] == 70.0 and rec["completed_utc"] == "1970-01-01T00:01:50Z"
     assert report["downtime"]["seconds"] == -100.0 and report["verification"]["proof"]["target_times"] == {}
 
@@ -310,3 +312,45 @@ def test_stage_1_keeps_the_sources_end_of_the_downtime_and_a_different_tree_is_n
     assert rec["downtime"]["first_accepted_write"] == "101.500" and rec["downtime"]["seconds"] == 1.5
     assert rec["verification"]["equal"] is False and rec["verification"]["differences"] == 1
     assert rec["verification"]["proof"]["equal"] is False
+
+
+def test_cached_digests_are_reused_only_for_unchanged_settled_files(tmp_path):
+    root = tmp_path / "copy"
+    root.mkdir()
+    (root / "a.ibd").write_bytes(b"a" * 5000)
+    (root / "b.ibd").write_bytes(b"b" * 3000)
+    later = lambda: time.time() + 10   # noqa: E731  (both files settled at this walk)
+    cache = {}
+    first = win.tree_digests(str(root), cache_out=cache, now=later)
+    assert set(cache) == {"a.ibd", "b.ibd"}
+    # Rewritten the way rsync does (a new file renamed over the old one): read again.
+    (root / "b.tmp").write_bytes(b"c" * 3000)
+    os.rename(root / "b.tmp", root / "b.ibd")
+    # A cached entry that lies about a file whose stat did not change is taken as it is: the
+    # cache is trusted only through the stat key (this shows the key is what decides).
+    cache["a.ibd"] = dict(cache["a.ibd"], digest="0" * 64)
+    counts = {}
+    again = win.tree_digests(str(root), cache=cache, counts=counts)
+    assert counts == {"read": 1, "reused": 1}
+    assert again["a.ibd"]["digest"] == "0" * 64
+    assert again["b.ibd"]["digest"] == win.file_digest(str(root / "b.ibd")) != first["b.ibd"]["digest"]
+
+
+def test_a_file_changed_within_the_settle_time_is_not_cached(tmp_path):
+    (tmp_path / "fresh").write_bytes(b"x")
+    cache = {}
+    win.tree_digests(str(tmp_path), cache_out=cache)
+    assert cache == {}
+
+
+def test_a_cache_of_another_algorithm_or_an_unchanged_size_with_new_times_is_read_again(tmp_path):
+    f = tmp_path / "f"
+    f.write_bytes(b"1234")
+    cache = {}
+    win.tree_digests(str(tmp_path), cache_out=cache, now=lambda: time.time() + 10)
+    bad = {"f": dict(cache["f"], digest="1" * 64, algorithm="md5")}
+    assert win.tree_digests(str(tmp_path), cache=bad)["f"]["digest"] == win.file_digest(str(f))
+    st = os.stat(f)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 5))   # changes ctime (and mtime)
+    stale = {"f": dict(cache["f"], digest="1" * 64)}
+    assert win.tree_digests(str(tmp_path), cache=stale)["f"]["digest"] == win.file_digest(str(f))
