@@ -283,8 +283,8 @@ def _report():
 
 
 def _cutover(tree="abc", differences=()):
-    return {"times": {"started": 103.5, "verified": 104.25}, "digest_summary": {"tree_digest": tree}, "digests_reused": 3,
-            "differences": list(differences), "kept_accounts": ["'app'@'10.0.0.5'"],
+    return {"times": {"started": 103.5, "verified": 104.25}, "digest_summary": {"tree_digest": tree},
+            "digests_reused": 3, "differences": list(differences), "kept_accounts": ["'app'@'10.0.0.5'"],
             "accounts_reconciled": {"dropped": ["'old'@'%'"], "created": []}}
 
 
@@ -319,7 +319,10 @@ def test_cached_digests_are_reused_only_for_unchanged_settled_files(tmp_path):
     root.mkdir()
     (root / "a.ibd").write_bytes(b"a" * 5000)
     (root / "b.ibd").write_bytes(b"b" * 3000)
-    later = lambda: time.time() + 10   # noqa: E731  (both files settled at this walk)
+
+    def later():  # both files settled at this walk
+        return time.time() + 10
+
     cache = {}
     first = win.tree_digests(str(root), cache_out=cache, now=later)
     assert set(cache) == {"a.ibd", "b.ibd"}
