@@ -141,3 +141,14 @@ def test_other_sizes_say_where_the_target_is_set() -> None:
     r = find(res, "than dump and reload", 64)
     assert r["limit"] == 5.0
     assert "target set at 1024 MiB and 4096 MiB" in r["detail"]
+
+
+def test_a_raw_copy_over_the_dump_factor_says_the_machine_forbids_it() -> None:
+    assert "forbids" not in find(GOOD, "than dump and reload", 4096)["detail"]
+    res = copy.deepcopy(GOOD)
+    res["sizes"]["4096"]["raw_limit_s"] = 40.0   # 320 / 10 = 32 s allowed
+    r = find(res, "than dump and reload", 4096)
+    assert "the raw copy alone takes 40.0 s, over the 32.0 s the target allows" in r["detail"]
+    res["sizes"]["4096"]["methods"] = {}
+    r = find(res, "than dump and reload", 4096)
+    assert r["met"] is None and "forbids" in r["detail"]
