@@ -83,15 +83,16 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         # The machine's own limit: the copy alone (the raw limit) against the time the target allows.
         forbidden = (f"the raw copy alone takes {raw:.1f} s, over the {dump / factor:.1f} s the target allows: "
                      "this machine forbids it") if raw is not None and dump is not None and raw > dump / factor else ""
-        note = "; ".join(x for x in (f"best: `{tm}`" if tm else "", forbidden, _size_note(size, TARGET_SIZES)) if x)
+        note = "; ".join(x for x in (f"best: `{tm}`" if tm else "", _size_note(size, TARGET_SIZES)) if x)
+        dump_note = "; ".join(x for x in (note, forbidden) if x)
         if tt is None or dump is None:
-            rows.append(_row(target, size, None, factor, "x", None, "not measured", note))
+            rows.append(_row(target, size, None, factor, "x", None, "not measured", dump_note))
         else:
             ratio = dump / tt
             rows.append(_row(target, size, round(ratio, 2), factor, "x", ratio >= factor,
                              f"{tt:.1f} s vs {dump:.1f} s" + ("" if ratio >= factor else
                                                                 f": needs <= {dump / factor:.1f} s, "
-                                                                f"{tt - dump / factor:.1f} s over"), note))
+                                                                f"{tt - dump / factor:.1f} s over"), dump_note))
         target = "best total faster than mydumper/myloader"
         if tt is None or myd is None:
             rows.append(_row(target, size, None, 1.0, "x", None, "not measured", note))

@@ -149,6 +149,7 @@ def test_a_raw_copy_over_the_dump_factor_says_the_machine_forbids_it() -> None:
     res["sizes"]["4096"]["raw_limit_s"] = 40.0   # 320 / 10 = 32 s allowed
     r = find(res, "than dump and reload", 4096)
     assert "the raw copy alone takes 40.0 s, over the 32.0 s the target allows" in r["detail"]
+    assert "forbids" not in find(res, "faster than mydumper", 4096)["detail"]
     res["sizes"]["4096"]["methods"] = {}
     r = find(res, "than dump and reload", 4096)
     assert r["met"] is None and "forbids" in r["detail"]
