@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Build the Debian 12 systemd base image of the test hosts with debootstrap.
+# Build the systemd base image of the test hosts with debootstrap, for one
+# Debian release: scripts/base-image.sh [bookworm|trixie|bullseye] (default
+# bookworm, the image $TS_IMAGE; the others are tiersplit/debian<N>-systemd).
 # The mirror comes from this machine's apt sources. The image is rebuilt only
 # when its recipe (this script, scripts/image/ and the mirrors) changes: the recipe's hash
 # is kept in the image label tiersplit.recipe.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+release="${1:-bookworm}"
+TS_IMAGE=$(release_image "$release")
+# PID 1's command. This kernel has cgroup v1: trixie's systemd (257) runs on it
+# only when told to, as an argument of PID 1.
+case "$release" in
+  trixie) cmd='["/lib/systemd/systemd", "SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1"]' ;;
+  *) cmd='["/lib/systemd/systemd"]' ;;
+esac
+
 PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,procps,ca-certificates,openssh-server,openssh-client,curl,less,gnupg
 mirror=$(debian_mirror)
 security=$(debian_security_mirror)
-recipe_hash=$( { cat "$0"; cat "$TS_ROOT"/scripts/image/*; echo "$PACKAGES $mirror $security"; } | sha256sum | cut -c1-16)
+recipe_hash=$( { cat "$0"; cat "$TS_ROOT"/scripts/image/*; echo "$release $cmd $PACKAGES $mirror $security"; } | sha256sum | cut -c1-16)
 
 have=$(docker image inspect -f '{{ index .Config.Labels "tiersplit.recipe" }}' "$TS_IMAGE" 2>/dev/null || true)
 if [ "$have" = "$recipe_hash" ]; then
@@ -22,14 +33,14 @@ rootfs=$(mktemp -d /var/tmp/tiersplit-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
 log "building base image $TS_IMAGE (recipe $recipe_hash) with debootstrap"
 http_proxy="http://127.0.0.1:$TS_APT_CACHE_PORT" \
-  debootstrap --variant=minbase --include="$PACKAGES" bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+  debootstrap --variant=minbase --include="$PACKAGES" "$release" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
   || { tail -n 30 "$rootfs.log" >&2; die "debootstrap failed (log above)"; }
 rm -f "$rootfs.log"
 
 {
-  echo "deb $mirror bookworm main"
-  echo "deb $mirror bookworm-updates main"
-  [ -n "$security" ] && echo "deb $security bookworm-security main"
+  echo "deb $mirror $release main"
+  echo "deb $mirror $release-updates main"
+  [ -n "$security" ] && echo "deb $security $release-security main"
 } >"$rootfs/etc/apt/sources.list"
 install -D -m 0755 "$TS_ROOT/scripts/image/apt-proxy-detect" "$rootfs/usr/local/lib/tiersplit/apt-proxy-detect"
 echo 'Acquire::http::Proxy-Auto-Detect "/usr/local/lib/tiersplit/apt-proxy-detect";' \
@@ -52,7 +63,7 @@ rm -f "$rootfs"/var/lib/apt/periodic/update-success-stamp
 touch -d '2000-01-01 00:00:00' "$rootfs"/var/lib/apt/lists
 
 tar -C "$rootfs" -c . | docker import \
-  --change 'CMD ["/lib/systemd/systemd"]' \
+  --change "CMD $cmd" \
   --change 'ENV container=docker' \
   --change "LABEL tiersplit.recipe=$recipe_hash" \
   - "$TS_IMAGE" >/dev/null

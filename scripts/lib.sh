@@ -7,8 +7,19 @@ TS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TS_VENV="${TS_VENV:-$TS_ROOT/.venv}"
 TS_IMAGE="${TS_IMAGE:-tiersplit/debian12-systemd:latest}"
 TS_APP_IMAGE="${TS_APP_IMAGE:-tiersplit/debian12-monolith:latest}"
+TS_MYSQL_IMAGE="${TS_MYSQL_IMAGE:-tiersplit/debian13-mysql:latest}"
 TS_APT_CACHE_PORT=3142
-export TS_ROOT TS_VENV TS_IMAGE TS_APP_IMAGE
+export TS_ROOT TS_VENV TS_IMAGE TS_APP_IMAGE TS_MYSQL_IMAGE
+
+# release_image RELEASE: the base image of the test hosts for a Debian release.
+release_image() {
+  case "$1" in
+    bookworm) echo "$TS_IMAGE" ;;
+    bullseye) echo "tiersplit/debian11-systemd:latest" ;;
+    trixie) echo "tiersplit/debian13-systemd:latest" ;;
+    *) die "no base image for Debian release '$1' (bullseye, bookworm, trixie)" ;;
+  esac
+}
 
 log() { printf '\033[1m[tiersplit %s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[tiersplit] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -144,8 +155,12 @@ activate() {
   export PY_COLORS=0
 }
 
-# The base image of every lab host, then the application server's image on it.
-ensure_image() { "$TS_ROOT/scripts/base-image.sh" && "$TS_ROOT/scripts/monolith-image.sh"; }
+# The base image of every lab host, then the application server's image on it;
+# the Debian 13 base image and the MySQL test host's image on it.
+ensure_image() {
+  "$TS_ROOT/scripts/base-image.sh" && "$TS_ROOT/scripts/monolith-image.sh" &&
+    "$TS_ROOT/scripts/base-image.sh" trixie && "$TS_ROOT/scripts/mysql-image.sh"
+}
 
 # The tools: Debian packages, Docker engine, apt cache, venv (activated).
 prepare_tools() {
