@@ -113,6 +113,19 @@ def checksum_rows(rows: Iterable[Sequence], schema: str, tables: Iterable[str]) 
     return out
 
 
+def normalize_table_definition(create: Optional[str]) -> str:
+    """SHOW CREATE TABLE without what does not change the table.
+
+    AUTO_INCREMENT is the next value, not the definition. A column's
+    ``CHARACTER SET cs`` right before its ``COLLATE`` is implied by the
+    collation (each belongs to one character set): MySQL 8 and later print it
+    for a column restored from a dump and omit it for the same column created
+    with the table's defaults.
+    """
+    text = re.sub(r" AUTO_INCREMENT=\d+", "", create or "")
+    return re.sub(r" CHARACTER SET \w+(?= COLLATE \w+)", "", text)
+
+
 def collect_schema(cur, schema, checksums=True, row_counts=True):
     charset, collation = _query(cur, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
                                      "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (schema,))[0]
@@ -128,8 +141,7 @@ def collect_schema(cur, schema, checksums=True, row_counts=True):
             continue  # SEQUENCE and temporary tables are recorded by their definition only
         table = dict(engine=engine)
         create = _show_create(cur, "TABLE", schema, name, "Create Table")
-        table["definition_sha256"] = hashlib.sha256(
-            re.sub(r" AUTO_INCREMENT=\d+", "", create or "").encode("utf-8")).hexdigest()
+        table["definition_sha256"] = hashlib.sha256(normalize_table_definition(create).encode("utf-8")).hexdigest()
         if row_counts:
             table["rows"] = int(_query(cur, f"SELECT COUNT(*) FROM {quote_ident(schema)}.{quote_ident(name)}")[0][0])
         out["tables"][name] = table

@@ -146,3 +146,26 @@ def test_tables_with_differences_of_a_schema_with_a_dot():
     assert mf.tables_with_differences(diffs, names) == ["shop.order_items", "shop.v2.orders"]
     # without the names, a path is split at every dot (as before)
     assert mf.tables_with_differences(diffs) == ["shop.order_items"]
+
+
+# SHOW CREATE TABLE of one table on MySQL 9.7, created with the table's defaults, then restored from
+# mysqldump: only the column's implied CHARACTER SET differs (seen in datadir_migration_mysql).
+CREATED = ("CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `note` varchar(64) COLLATE utf8mb4_unicode_ci DEFAULT NULL,\n"
+           "  PRIMARY KEY (`id`)\n) ENGINE=InnoDB AUTO_INCREMENT=7 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci")
+RESTORED = CREATED.replace("varchar(64) COLLATE", "varchar(64) CHARACTER SET utf8mb4 COLLATE").replace("=7 ", "=9 ")
+
+
+def test_table_definition_ignores_next_auto_increment_and_implied_charset() -> None:
+    assert mf.normalize_table_definition(CREATED) == mf.normalize_table_definition(RESTORED)
+    assert "AUTO_INCREMENT" not in mf.normalize_table_definition(CREATED)
+
+
+@pytest.mark.parametrize("changed", [
+    CREATED.replace("varchar(64)", "varchar(65)"),
+    CREATED.replace("COLLATE utf8mb4_unicode_ci DEFAULT NULL", "COLLATE utf8mb4_bin DEFAULT NULL"),
+    # A charset without a collation after it is the definition itself.
+    CREATED.replace("varchar(64) COLLATE utf8mb4_unicode_ci", "varchar(64) CHARACTER SET latin1"),
+    CREATED.replace("DEFAULT CHARSET=utf8mb4", "DEFAULT CHARSET=latin1"),
+])
+def test_table_definition_keeps_every_real_difference(changed: str) -> None:
+    assert mf.normalize_table_definition(changed) != mf.normalize_table_definition(CREATED)
