@@ -13,7 +13,7 @@ from ansible.plugins.test.core import TestModule as AnsibleTests
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "database"
 
 
-def render(flavor: str, version: str) -> str:
+def render(flavor: str, version: str, **overrides: object) -> str:
     flavors = yaml.safe_load((ROLE / "vars" / "Debian.yml").read_text())["__database_flavor_settings"]
     # The template reads these three of the flavor's settings (percona's are per version there).
     own = {"percona": {"symbolic_links": version == "5.7", "binlog_expiry": version != "5.7",
@@ -52,6 +52,7 @@ def render(flavor: str, version: str) -> str:
         "database_innodb_flush_log_at_trx_commit": 1,
         "database_mysqld_extra": {},
     }
+    context.update(overrides)
     return env.get_template("server.cnf.j2").render(**context)
 
 
@@ -77,3 +78,17 @@ def test_servers_without_the_x_plugin_get_no_mysqlx_option(flavor: str, version:
 
 def test_listens_on_the_private_address_only() -> None:
     assert settings(render("mariadb", "10.11"))["bind_address"] == "10.0.0.12"
+
+
+@pytest.mark.parametrize("flavor,version", [("mariadb", "10.11"), ("percona", "8.4"), ("mysql", "9.7")])
+def test_file_per_table_is_written_where_the_server_takes_it(flavor: str, version: str) -> None:
+    assert settings(render(flavor, version))["innodb_file_per_table"] == "1"
+
+
+def test_mariadb_11_gets_no_deprecated_file_per_table_option() -> None:
+    # MariaDB 11.8 warns at every start where it is set; ON is its default.
+    assert "innodb_file_per_table" not in settings(render("mariadb", "11.8"))
+
+
+def test_mariadb_11_still_turns_file_per_table_off_when_asked() -> None:
+    assert settings(render("mariadb", "11.8", database_innodb_file_per_table=False))["innodb_file_per_table"] == "0"
