@@ -22,11 +22,7 @@ mirror=$(debian_mirror)
 security=$(debian_security_mirror)
 recipe_hash=$( { cat "$0"; cat "$TS_ROOT"/scripts/image/*; echo "$release $cmd $PACKAGES $mirror $security"; } | sha256sum | cut -c1-16)
 
-have=$(docker image inspect -f '{{ index .Config.Labels "tiersplit.recipe" }}' "$TS_IMAGE" 2>/dev/null || true)
-if [ "$have" = "$recipe_hash" ]; then
-  log "base image $TS_IMAGE is up to date (recipe $recipe_hash)"
-  exit 0
-fi
+image_current "$TS_IMAGE" "$recipe_hash" && exit 0
 
 ensure_apt_cache
 rootfs=$(mktemp -d /var/tmp/tiersplit-rootfs.XXXXXX)

@@ -63,6 +63,15 @@ host_packages() {
     php-cli  # php -l and a unit test that has PHP read an edited config
 }
 
+# image_current IMAGE RECIPE_HASH: true, and says so, when IMAGE exists and
+# was built from that recipe (its label tiersplit.recipe).
+image_current() {
+  local have
+  have=$(docker image inspect -f '{{ index .Config.Labels "tiersplit.recipe" }}' "$1" 2>/dev/null || true)
+  [ "$have" = "$2" ] || return 1
+  log "image $1 is up to date (recipe $2)"
+}
+
 # The first Debian mirror named in this machine's apt sources (never hard-coded).
 debian_mirror() {
   local m=""

@@ -14,11 +14,7 @@ packages=$(grep -Ev '^[[:space:]]*(#|$)' "$list" | tr '\n' ' ')
 base_id=$(docker image inspect -f '{{ .Id }}' "$TS_IMAGE") || die "no base image $TS_IMAGE: run scripts/base-image.sh"
 recipe_hash=$( { cat "$0"; echo "$base_id $packages"; } | sha256sum | cut -c1-16)
 
-have=$(docker image inspect -f '{{ index .Config.Labels "tiersplit.recipe" }}' "$TS_APP_IMAGE" 2>/dev/null || true)
-if [ "$have" = "$recipe_hash" ]; then
-  log "monolith image $TS_APP_IMAGE is up to date (recipe $recipe_hash)"
-  exit 0
-fi
+image_current "$TS_APP_IMAGE" "$recipe_hash" && exit 0
 
 ensure_apt_cache
 name="tiersplit-monolith-build-$$"

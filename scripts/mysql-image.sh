@@ -16,11 +16,7 @@ mirror=$(debian_mirror)
 base_id=$(docker image inspect -f '{{ .Id }}' "$base") || die "no base image $base: run scripts/base-image.sh trixie"
 recipe_hash=$( { cat "$0"; echo "$base_id $mirror"; } | sha256sum | cut -c1-16)
 
-have=$(docker image inspect -f '{{ index .Config.Labels "tiersplit.recipe" }}' "$TS_MYSQL_IMAGE" 2>/dev/null || true)
-if [ "$have" = "$recipe_hash" ]; then
-  log "MySQL test-host image $TS_MYSQL_IMAGE is up to date (recipe $recipe_hash)"
-  exit 0
-fi
+image_current "$TS_MYSQL_IMAGE" "$recipe_hash" && exit 0
 
 name="tiersplit-mysql-build-$$"
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
