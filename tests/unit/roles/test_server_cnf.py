@@ -92,3 +92,11 @@ def test_mariadb_11_gets_no_deprecated_file_per_table_option() -> None:
 
 def test_mariadb_11_still_turns_file_per_table_off_when_asked() -> None:
     assert settings(render("mariadb", "11.8", database_innodb_file_per_table=False))["innodb_file_per_table"] == "0"
+
+
+def test_mysql_writes_binlog_format_only_when_it_is_not_the_default() -> None:
+    # MySQL 9 warns that binlog_format is deprecated; ROW is its default.
+    assert "binlog_format" not in settings(render("mysql", "9.7"))
+    assert settings(render("mysql", "9.7", database_binlog_format="MIXED"))["binlog_format"] == "MIXED"
+    assert settings(render("mariadb", "10.11"))["binlog_format"] == "ROW"
+    assert settings(render("percona", "8.4"))["binlog_format"] == "ROW"
