@@ -110,8 +110,8 @@ ee() {
 
 # Every scenario, the longest first so that two at a time finish together;
 # scenarios not named here follow in alphabetical order.
-LONGEST_FIRST="e2e faults datadir_migration_replica worker_debian13 datadir_migration_mysql worker
-  datadir_migration database_mysql database database_debian13 bad_input modules"
+LONGEST_FIRST="e2e faults datadir_migration_replica worker_debian13 datadir_migration_mysql worker datadir_migration"
+LONGEST_FIRST="$LONGEST_FIRST database_mysql database database_debian13 bad_input modules"
 scenarios() {
   local s
   for s in $LONGEST_FIRST; do
