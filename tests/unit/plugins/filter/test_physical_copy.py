@@ -22,7 +22,10 @@ PAIRS = [
 ]
 
 
-@pytest.mark.parametrize(("pair", "rule"), PAIRS, ids=[f"{p[0]}{p[1][:5]}->{p[2]}{p[3][:5]}" for p, _ in PAIRS])
+IDS = [f"{case[0][0]}{case[0][1][:5]}->{case[0][2]}{case[0][3][:5]}" for case in PAIRS]
+
+
+@pytest.mark.parametrize(("pair", "rule"), PAIRS, ids=IDS)
 def test_each_pair_of_the_table(pair: tuple[str, str, str, str], rule: str) -> None:
     out = physical_copy(*pair)
     assert out["rule"] == rule
