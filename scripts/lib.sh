@@ -164,11 +164,13 @@ activate() {
   export PY_COLORS=0
 }
 
-# The base image of every lab host, then the application server's image on it;
-# the Debian 13 base image and the MySQL test host's image on it.
-ensure_image() {
-  "$TS_ROOT/scripts/base-image.sh" && "$TS_ROOT/scripts/monolith-image.sh" &&
-    "$TS_ROOT/scripts/base-image.sh" trixie && "$TS_ROOT/scripts/mysql-image.sh"
+# The base image of every lab host, then the application server's image on it.
+ensure_image() { "$TS_ROOT/scripts/base-image.sh" && "$TS_ROOT/scripts/monolith-image.sh"; }
+
+# The lab's images, and those only scenarios of the test suite use: the
+# Debian 13 base image and the MySQL test host's image on it.
+ensure_test_images() {
+  ensure_image && "$TS_ROOT/scripts/base-image.sh" trixie && "$TS_ROOT/scripts/mysql-image.sh"
 }
 
 # The tools: Debian packages, Docker engine, apt cache, venv (activated).

@@ -145,7 +145,7 @@ if [ $# -eq 0 ]; then
   static_pid=$!
   set -- $(scenarios)
 fi
-run image ensure_image
+run image ensure_test_images
 if grep -q '^image *FAILED' "$STAGE_REPORT"; then
   [ -z "$static_pid" ] || while kill -0 "$static_pid" 2>/dev/null; do sleep 2; done
   cat "$STAGE_REPORT"; die "the base image could not be built; no scenario can run"

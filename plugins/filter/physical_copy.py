@@ -67,6 +67,9 @@ _value:
         C(same), C(family), C(downgrade), C(upgrade) (MariaDB, older to newer: not in this version)
         or C(major) (MySQL/Percona, another major version).
       type: str
+    source_family:
+      description: C(mariadb), or C(mysql) for MySQL and Percona Server (their datadirs share a format).
+      type: str
     source_major:
       description: The source's major version (e.g. C(10.11)).
       type: str
@@ -98,7 +101,8 @@ def physical_copy(source_flavor: str, source_version: str, target_flavor: str, t
         if flavor not in FLAVORS:
             raise AnsibleFilterError(f"physical_copy: unknown flavor '{flavor}' (one of {', '.join(FLAVORS)})")
     src, tgt = major(source_version), major(target_version)
-    out: dict[str, Any] = {"source_major": f"{src[0]}.{src[1]}", "target_major": f"{tgt[0]}.{tgt[1]}"}
+    out: dict[str, Any] = {"source_family": family(source_flavor), "source_major": f"{src[0]}.{src[1]}",
+                           "target_major": f"{tgt[0]}.{tgt[1]}"}
     if family(source_flavor) != family(target_flavor):
         rule, reason = "family", "MariaDB and MySQL/Percona Server datadirs are different formats"
     elif src == tgt:

@@ -38,6 +38,8 @@ def test_major_versions_are_numbers_not_text() -> None:
     assert physical_copy("mariadb", "10.11.6", "mariadb", "10.5.26")["rule"] == "downgrade"
     out = physical_copy("mariadb", "10.11.6-MariaDB", "mariadb", "11.8.3")
     assert (out["source_major"], out["target_major"]) == ("10.11", "11.8")
+    assert physical_copy("percona", "8.0.36", "mariadb", "10.11.6")["source_family"] == "mysql"
+    assert physical_copy("mariadb", "10.11.6", "mysql", "9.7.4")["source_family"] == "mariadb"
 
 
 @pytest.mark.parametrize("args", [
